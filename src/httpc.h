@@ -1,0 +1,64 @@
+/*
+ * httpc.h: an HTTP/1.1 client for one server, plain or TLS, keeping one connection
+ * alive across requests and reconnecting (once per request) when the server closed it.
+ *
+ * Errors are logged once with the server and method + path, e.g.
+ * "https://127.0.0.1:6443: GET /api/v1/...: read timed out after 30s".
+ */
+#ifndef CL_HTTPC_H
+#define CL_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tls_ctx;
+
+struct httpc_target {
+	const char	*url;		/* "https://host:port" (no path), for messages */
+	const char	*host;		/* host name or IP literal, no brackets */
+	const char	*port;		/* "443" by default for https, "80" for http */
+	int		 tls;		/* 1 for https */
+	struct tls_ctx	*tls_ctx;	/* required when tls; not owned */
+	const char	*tls_name;	/* name to verify (tls-server-name, else host) */
+	const char	*bearer;	/* token, or NULL; never logged */
+	int64_t		 timeout_ms;	/* per request (connect + send + full reply); 0: 30 s */
+};
+
+struct httpc_reply {
+	int		 status;
+	unsigned	 retry_after;	/* seconds, 0 if none */
+	char		*body;		/* malloc'd, NUL-terminated (NUL not counted in len) */
+	size_t		 len;
+};
+
+struct httpc;
+
+/* Returns NULL only on out of memory. Copies what it needs from t (not tls_ctx). */
+struct httpc	*httpc_new(const struct httpc_target *t);
+void		 httpc_free(struct httpc *);
+
+/*
+ * Sends one request (body may be NULL; sent as application/json) and reads the whole
+ * reply. Returns 0 with r filled (any status), or -1 on transport failure (logged;
+ * errno EINTR when interrupted by a signal). Free r->body with free().
+ */
+int	httpc_do(struct httpc *, const char *method, const char *path,
+	    const char *body, size_t bodylen, struct httpc_reply *r);
+
+/*
+ * Streams: sends a GET and reads the head. Returns 0 with r->status set; when it is not
+ * 200, r->body holds the whole reply body and the stream is finished. -1 on failure.
+ * A stream has no overall timeout: deadlines are passed to httpc_stream_line().
+ */
+int	httpc_stream_open(struct httpc *, const char *path, struct httpc_reply *r);
+/*
+ * Returns the next newline-terminated line of the open stream in *line (not including
+ * the newline; NUL-terminated; valid until the next call): 1 for a line, 0 when the
+ * stream ended cleanly, -2 when the deadline passed first (stream still usable), -1 on
+ * error (logged unless errno is EINTR). Lines over HTTP_MAX_LINE are errors.
+ */
+int	httpc_stream_line(struct httpc *, char **line, size_t *len, int64_t deadline);
+/* Drops the stream's connection; the next request reconnects. */
+void	httpc_stream_close(struct httpc *);
+
+#endif

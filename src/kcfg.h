@@ -1,0 +1,47 @@
+/*
+ * kcfg.h: resolving where to talk to and as whom, as kubectl does.
+ *
+ * Order: --kubeconfig PATH, else $KUBECONFIG (a ':' list; for each key, the first file
+ * that sets it wins: current-context and each named cluster, user and context), else
+ * ~/.kube/config, else in-cluster (KUBERNETES_SERVICE_HOST/PORT and the service-account
+ * files). Errors are logged once with file:line ("kubeconfig /x/config:12: context
+ * \"foo\" names cluster \"bar\", which is not defined") and kcfg_load returns -1.
+ */
+#ifndef CL_KCFG_H
+#define CL_KCFG_H
+
+#include <stddef.h>
+
+#define KCFG_MAX_FILE	(4 * 1024 * 1024)	/* kubeconfig, CA, cert, key and token files */
+
+struct kcfg {
+	char		*server;	/* "https://host:port" as written (path part refused) */
+	char		*scheme;	/* "https" or "http" */
+	char		*host;		/* name or IP literal, brackets removed */
+	char		*port;		/* explicit, else "443"/"80" */
+	char		*tls_server_name; /* or NULL */
+	int		 insecure;
+	unsigned char	*ca;	size_t ca_len;		/* PEM bytes, or NULL */
+	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */
+	unsigned char	*key;	size_t key_len;		/* PEM bytes, or NULL; wiped on free */
+	char		*token;				/* or NULL; wiped on free */
+	char		*namespace;	/* context's namespace, in-cluster's, else "default" */
+	char		*context;	/* context name used ("in-cluster" when so) */
+	char		*source;	/* for messages: "kubeconfig /path" or "in-cluster config" */
+};
+
+/*
+ * Fills k. explicit_path is --kubeconfig or NULL; context is --context or NULL.
+ * Returns 0 or -1 (logged). Free with kcfg_free() in both cases.
+ * Unsupported user entries (exec, auth-provider, username/password) are errors that name them.
+ */
+int	kcfg_load(struct kcfg *k, const char *explicit_path, const char *context);
+void	kcfg_free(struct kcfg *k);
+
+/*
+ * The file paths and environment used, overridable for tests: the in-cluster
+ * service-account directory (default /var/run/secrets/kubernetes.io/serviceaccount).
+ */
+extern const char *kcfg_sa_dir;
+
+#endif
