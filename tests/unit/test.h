@@ -1,0 +1,33 @@
+/*
+ * test.h: the unit tests' whole framework, after sds's test_cond.
+ *
+ * test_cond(descr, cond) prints "ok N - descr" or "FAIL N - descr (file:line)" and
+ * counts; test_report() prints "N passed, N failed" and returns the exit status.
+ * Each tests/unit/test_*.c is one program, run from the repository root.
+ */
+#ifndef CL_TEST_H
+#define CL_TEST_H
+
+#include <stdio.h>
+
+static int test_passed, test_failed;
+
+#define test_cond(descr, cond) do {					\
+	if (cond) {							\
+		test_passed++;						\
+		printf("ok %d - %s\n", test_passed + test_failed, descr);	\
+	} else {							\
+		test_failed++;						\
+		printf("FAIL %d - %s (%s:%d)\n", test_passed + test_failed,	\
+		    descr, __FILE__, __LINE__);				\
+	}								\
+} while (0)
+
+static inline int
+test_report(void)
+{
+	printf("%d passed, %d failed\n", test_passed, test_failed);
+	return test_failed == 0 ? 0 : 1;
+}
+
+#endif
