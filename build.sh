@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# build.sh: builds carrier-lock and runs its unit and fuzz tests.
+#
+#   ./build.sh               static musl binary ./carrier-lock (stripped; fails unless static)
+#   ./build.sh asan          host cc + ASan/UBSan, glibc: build/asan/carrier-lock
+#   ./build.sh unit          build and run tests/unit/test_*.c (sanitizers on)
+#   ./build.sh fuzz [SECS]   libFuzzer on each tests/fuzz/fuzz_*.c, SECS each (default 120)
+#   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
+#   ./build.sh deps          only fetch, verify and build the third-party code
+#
+# Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
+# FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip).
+#
+# Third-party code comes from Debian's packages at the versions pinned below, checked
+# against vendor/SHA256SUMS, and is unpacked and built under vendor/build/ (git-ignored).
+# It is never edited: a fix would be a patch file under vendor/ applied here, with its reason.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+BEARSSL_DEB_VERSION=0.6+dfsg.1-3	# Debian source package bearssl
+BEARSSL_UPSTREAM=0.6+dfsg.1
+JSMN_DEB_VERSION=1.1.0-2		# Debian binary package libjsmn-dev (header-only jsmn)
+
+VENDOR=$ROOT/vendor/build
+DL=$VENDOR/dl
+BEARSSL_SRC=$VENDOR/bearssl-$BEARSSL_UPSTREAM
+JSMN_INC=$VENDOR/jsmn/usr/include
+
+CC=${CC:-musl-gcc}
+HOST_CC=${HOST_CC:-cc}
+FUZZ_CC=${FUZZ_CC:-clang}
+STRIP=${STRIP:-strip}
+CFLAGS=${CFLAGS:-}
+LDFLAGS=${LDFLAGS:-}
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+# Our code: C11 plus POSIX/BSD interfaces; every warning below is an error.
+STD="-std=c11 -D_DEFAULT_SOURCE"
+WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith -Wstrict-prototypes
+      -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wundef"
+# Test and fuzz programs may define non-static functions without a header.
+TEST_WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith -Wvla"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
+INC="-I src -I $BEARSSL_SRC/inc -I $JSMN_INC"
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+say() { echo "build.sh: $*"; }
+
+# ---------------------------------------------------------------------------------------
+# Build packages. As root they are installed; otherwise we say which and stop.
+# ---------------------------------------------------------------------------------------
+NEEDED_PKGS="musl-tools clang libclang-rt-14-dev llvm dpkg-dev openssl xz-utils"
+
+need_packages() {
+	local missing="" p
+	for p in $NEEDED_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "build.sh: missing build packages; install them with:" >&2
+		echo "    sudo apt-get install$missing" >&2
+		exit 1
+	fi
+	say "installing$missing"
+	# A fresh machine may have no package lists yet.
+	if ! apt-get install -y --no-install-recommends $missing; then
+		apt-get update
+		apt-get install -y --no-install-recommends $missing
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# Third-party sources: BearSSL (source package) and jsmn (binary package), pinned.
+# ---------------------------------------------------------------------------------------
+
+# Verified: every file named in vendor/SHA256SUMS is in $DL with the right checksum.
+downloads_ok() {
+	(cd "$DL" 2>/dev/null && sha256sum --quiet -c "$ROOT/vendor/SHA256SUMS") >/dev/null 2>&1
+}
+
+# apt-get with a private source list derived from this machine's own (deb and deb-src for
+# every enabled "deb" entry), private package lists and cache: the system's apt state is
+# neither needed nor changed, and no archive host is written into this repository.
+APT_DIR=$VENDOR/apt
+apt_private() {
+	apt-get -q -o Dir::Etc::SourceList=/dev/null \
+	    -o Dir::Etc::SourceParts="$APT_DIR/sources.list.d" \
+	    -o Dir::State::Lists="$APT_DIR/lists" \
+	    -o Dir::Cache="$APT_DIR/cache" \
+	    -o APT::Sandbox::User=root "$@"
+}
+
+apt_private_setup() {
+	local f n=0
+	rm -rf "$APT_DIR/sources.list.d"
+	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		sed -E 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb deb-src/' "$f" \
+		    > "$APT_DIR/sources.list.d/$(basename "$f")"
+		n=$((n + 1))
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -nE 's/^deb[[:space:]]+(.*)$/deb \1\ndeb-src \1/p' "$f" \
+		    > "$APT_DIR/sources.list.d/$(basename "$f" | tr -c 'A-Za-z0-9._\n-' _)$n.list"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || die "no apt sources found in /etc/apt to derive deb-src entries from"
+	apt_private update
+}
+
+fetch_deps() {
+	mkdir -p "$DL"
+	if downloads_ok; then
+		return
+	fi
+	say "fetching bearssl $BEARSSL_DEB_VERSION and libjsmn-dev $JSMN_DEB_VERSION"
+	apt_private_setup
+	(cd "$DL" && apt_private source --download-only "bearssl=$BEARSSL_DEB_VERSION")
+	(cd "$DL" && apt_private download "libjsmn-dev=$JSMN_DEB_VERSION")
+	if ! (cd "$DL" && sha256sum -c "$ROOT/vendor/SHA256SUMS"); then
+		die "checksum mismatch in $DL: refusing to build with these files"
+	fi
+}
+
+unpack_deps() {
+	if [ ! -f "$BEARSSL_SRC/.unpacked" ]; then
+		rm -rf "$BEARSSL_SRC"
+		mkdir -p "$BEARSSL_SRC"
+		tar -xJf "$DL/bearssl_$BEARSSL_UPSTREAM.orig.tar.xz" -C "$BEARSSL_SRC" --strip-components=1
+		# Patches of ours would be applied here: vendor/patches/*.patch, none so far.
+		touch "$BEARSSL_SRC/.unpacked"
+	fi
+	if [ ! -f "$JSMN_INC/jsmn.h" ]; then
+		rm -rf "$VENDOR/jsmn"
+		dpkg-deb -x "$DL/libjsmn-dev_${JSMN_DEB_VERSION}_all.deb" "$VENDOR/jsmn"
+	fi
+	[ -f "$BEARSSL_SRC/inc/bearssl.h" ] || die "$BEARSSL_SRC has no inc/bearssl.h"
+	[ -f "$JSMN_INC/jsmn.h" ] || die "$JSMN_INC has no jsmn.h"
+}
+
+# build_bearssl DIR COMPILER FLAGS: compiles BearSSL's src/**/*.c into DIR/libbearssl.a,
+# unless DIR/stamp says it was built from the same version, compiler and flags.
+build_bearssl() {
+	local out=$1 cc=$2 flags=$3
+	local stamp="$BEARSSL_DEB_VERSION|$cc|$flags"
+	if [ -f "$out/libbearssl.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+		return
+	fi
+	say "compiling BearSSL with $cc into $out (takes a minute)"
+	rm -rf "$out"
+	mkdir -p "$out/obj"
+	# Object names keep the source's directory, since two files could share a base name.
+	(cd "$BEARSSL_SRC/src" && find . -name '*.c' -print0) |
+	    xargs -0 -n 8 -P "$JOBS" sh -c '
+		out=$1; cc=$2; flags=$3; src=$4; shift 4
+		for f; do
+			o=$(printf "%s" "$f" | sed "s|^\./||; s|/|_|g; s|\.c$|.o|")
+			$cc $flags -I "$src/inc" -I "$src/src" -c "$src/src/$f" -o "$out/obj/$o" || exit 255
+		done' sh "$out" "$cc" "$flags" "$BEARSSL_SRC"
+	ar rcs "$out/libbearssl.a" "$out"/obj/*.o
+	rm -rf "$out/obj"
+	echo "$stamp" > "$out/stamp"
+}
+
+deps() {
+	need_packages
+	fetch_deps
+	unpack_deps
+}
+
+# ---------------------------------------------------------------------------------------
+# Our code.
+# ---------------------------------------------------------------------------------------
+
+# compile_lib OUTDIR COMPILER FLAGS...: compiles every src/*.c into OUTDIR/obj and puts all
+# but main.o into OUTDIR/libcarrier.a, which tests and fuzz targets link against (the
+# linker takes only the modules they use).
+compile_lib() {
+	local out=$1 cc=$2 f o
+	shift 2
+	rm -rf "$out/obj"
+	mkdir -p "$out/obj"
+	for f in src/*.c; do
+		o="$out/obj/$(basename "${f%.c}").o"
+		# shellcheck disable=SC2086
+		$cc $STD $WARN $INC "$@" $CFLAGS -c "$f" -o "$o" || die "compiling $f failed"
+	done
+	rm -f "$out/libcarrier.a"
+	find "$out/obj" -name '*.o' ! -name main.o -print0 | xargs -0 ar rcs "$out/libcarrier.a"
+}
+
+check_main_exists() {
+	[ -f src/main.c ] && return
+	die "src/main.c does not exist yet: all of src/*.c compiled, but there is no program to link"
+}
+
+build_static() {
+	deps
+	build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall"
+	compile_lib build/musl "$CC" -O2 -static
+	check_main_exists
+	# shellcheck disable=SC2086
+	$CC -static -o carrier-lock.tmp build/musl/obj/main.o build/musl/libcarrier.a \
+	    "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
+		die "linking ./carrier-lock failed (see the linker's message above)"
+	$STRIP carrier-lock.tmp
+	if readelf -lW carrier-lock.tmp | grep -q 'INTERP'; then
+		die "carrier-lock has a program interpreter: it is not static"
+	fi
+	if ! readelf -dW carrier-lock.tmp | grep -q 'There is no dynamic section'; then
+		die "carrier-lock has a dynamic section: it is not static"
+	fi
+	mv carrier-lock.tmp carrier-lock
+	say "built ./carrier-lock, static, $(stat -c %s carrier-lock) bytes"
+}
+
+build_host_san() {
+	deps
+	build_bearssl "$VENDOR/bearssl-host" "$HOST_CC" "-O2 -g -W -Wall"
+	# shellcheck disable=SC2086
+	compile_lib build/san "$HOST_CC" $SAN
+}
+
+build_asan() {
+	build_host_san
+	check_main_exists
+	mkdir -p build/asan
+	# shellcheck disable=SC2086
+	$HOST_CC $SAN -o build/asan/carrier-lock build/san/obj/main.o build/san/libcarrier.a \
+	    "$VENDOR/bearssl-host/libbearssl.a" $LDFLAGS ||
+		die "linking build/asan/carrier-lock failed (see the linker's message above)"
+	say "built build/asan/carrier-lock (ASan + UBSan)"
+}
+
+run_unit() {
+	local t name failed=""
+	build_host_san
+	mkdir -p build/unit
+	for t in tests/unit/test_*.c; do
+		[ -f "$t" ] || continue
+		name=$(basename "${t%.c}")
+		# shellcheck disable=SC2086
+		$HOST_CC $STD $TEST_WARN $INC $SAN $CFLAGS -o "build/unit/$name" "$t" \
+		    build/san/libcarrier.a "$VENDOR/bearssl-host/libbearssl.a" $LDFLAGS ||
+			die "building $t failed"
+	done
+	for t in tests/unit/test_*.c; do
+		[ -f "$t" ] || continue
+		name=$(basename "${t%.c}")
+		say "running $name"
+		"build/unit/$name" || failed="$failed $name"
+	done
+	[ -z "$failed" ] || die "unit tests failed:$failed"
+	say "all unit tests passed"
+}
+
+# Each tests/fuzz/fuzz_NAME.c has its seed corpus in tests/fuzz/corpus/NAME/.
+fuzz_targets() {
+	local f
+	for f in tests/fuzz/fuzz_*.c; do
+		[ -f "$f" ] && basename "${f%.c}"
+	done
+}
+
+run_fuzz() {
+	local secs=${1:-120} t name log failed=""
+	case $secs in (*[!0-9]*|'') die "fuzz: SECONDS must be a number, not '$secs'";; esac
+	deps
+	build_bearssl "$VENDOR/bearssl-host" "$HOST_CC" "-O2 -g -W -Wall"
+	# shellcheck disable=SC2086
+	compile_lib build/fuzz "$FUZZ_CC" -fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=all -g -O1
+	for t in $(fuzz_targets); do
+		name=${t#fuzz_}
+		# shellcheck disable=SC2086
+		$FUZZ_CC $STD $TEST_WARN $INC -fsanitize=fuzzer,address,undefined \
+		    -fno-sanitize-recover=all -g -O1 $CFLAGS -o "build/fuzz/$t" "tests/fuzz/$t.c" \
+		    build/fuzz/libcarrier.a "$VENDOR/bearssl-host/libbearssl.a" $LDFLAGS ||
+			die "building tests/fuzz/$t.c failed"
+		# New inputs go to build/fuzz/corpus-NAME, never into the committed seeds.
+		mkdir -p "build/fuzz/corpus-$name" "build/fuzz/crashes-$name"
+		log="build/fuzz/$t.log"
+		say "fuzzing $t for ${secs}s"
+		if "build/fuzz/$t" -max_total_time="$secs" -print_final_stats=1 \
+		    -artifact_prefix="build/fuzz/crashes-$name/" \
+		    "build/fuzz/corpus-$name" "tests/fuzz/corpus/$name" > "$log" 2>&1; then
+			say "$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" |
+			    grep -o '[0-9]*$') executions, no crash"
+		else
+			tail -n 40 "$log" >&2
+			failed="$failed $t"
+		fi
+	done
+	[ -z "$failed" ] || die "fuzzing found crashes in:$failed (inputs under build/fuzz/crashes-*)"
+}
+
+run_replay() {
+	local t name failed=""
+	build_host_san
+	mkdir -p build/replay
+	for t in $(fuzz_targets); do
+		name=${t#fuzz_}
+		# shellcheck disable=SC2086
+		$HOST_CC $STD $TEST_WARN $INC $SAN $CFLAGS -o "build/replay/$t" "tests/fuzz/$t.c" \
+		    tests/fuzz/replay.c build/san/libcarrier.a "$VENDOR/bearssl-host/libbearssl.a" \
+		    $LDFLAGS || die "building tests/fuzz/$t.c failed"
+		[ -d "tests/fuzz/corpus/$name" ] || die "tests/fuzz/corpus/$name is missing"
+		say "replaying tests/fuzz/corpus/$name through $t"
+		"build/replay/$t" "tests/fuzz/corpus/$name" || failed="$failed $t"
+	done
+	[ -z "$failed" ] || die "replay failed:$failed"
+}
+
+case ${1:-static} in
+(static)	build_static ;;
+(asan)		build_asan ;;
+(unit)		run_unit ;;
+(fuzz)		run_fuzz "${2:-120}" ;;
+(replay)	run_replay ;;
+(deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall" ;;
+(-h|--help|help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+(*)		die "unknown mode '$1' (try: ./build.sh --help)" ;;
+esac
