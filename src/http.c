@@ -15,7 +15,9 @@
  *    the HTTP-date form or garbage is ignored (0), not an error.
  */
 #define _POSIX_C_SOURCE 200809L
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
+#endif
 
 #include <stdint.h>
 #include <stdio.h>
