@@ -426,9 +426,10 @@ http_chunked_feed(struct http_chunked *c, const char *in, size_t inlen, char *ou
 				i++;
 				continue;
 			}
+			/* The same byte again, as the first of a trailer line. */
 			c->state = CK_TRAILER_LINE;
 			c->linelen = 0;
-			/* FALLTHROUGH */
+			continue;
 		case CK_TRAILER_LINE:
 			if (ch == '\r')
 				c->state = CK_TRAILER_LF;

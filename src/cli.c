@@ -1,0 +1,239 @@
+/* cli.c: see cli.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duration.h"
+#include "log.h"
+
+static const struct {
+	const char	*name;
+	enum cli_action	 action;
+} actions[] = {
+	{ "acquire", CLI_ACQUIRE },
+	{ "release", CLI_RELEASE },
+	{ "force-release", CLI_FORCE_RELEASE },
+	{ "query", CLI_QUERY },
+	{ "cleanup", CLI_CLEANUP },
+};
+
+const char *
+cli_action_name(enum cli_action a)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (actions[i].action == a)
+			return actions[i].name;
+	return "none";
+}
+
+static enum cli_action
+action_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(actions[i].name, s) == 0)
+			return actions[i].action;
+	return CLI_NONE;
+}
+
+void
+cli_usage(void)
+{
+	fputs(
+"usage: carrier-lock [ACTION] [flags]\n"
+"       carrier-lock --action ACTION [flags]\n"
+"\n"
+"A cluster-wide mutex kept in a ConfigMap, so that two heavy tests never hit the\n"
+"same Kubernetes control plane at once.\n"
+"\n"
+"Actions:\n"
+"  acquire        take the lock; while it is held, wait up to --max-wait-time\n"
+"  release        free the lock, only if this host and PID hold it\n"
+"  force-release  free the lock whoever holds it, and say whose it was\n"
+"  query          print the holder's record as JSON on stdout ({} when free)\n"
+"  cleanup        free the lock if this host holds it and that process is gone\n"
+"\n"
+"Flags:\n"
+"  --action ACTION          the action (the original form); or give it as a word\n"
+"  --kubeconfig PATH        default: $KUBECONFIG, ~/.kube/config, in-cluster\n"
+"  --context NAME           default: the kubeconfig's current-context\n"
+"  -n, --namespace NS       default: the context's namespace, else \"default\"\n"
+"  --name NAME              the lock's ConfigMap (default \"carrier-lock\")\n"
+"  --max-wait-time DUR      acquire: how long to wait while held, Go syntax\n"
+"                           (120m, 1h30m, 90s, 500ms; 0 = do not wait);\n"
+"                           default: wait for ever\n"
+"  --print-token            acquire: print the fencing token on stdout\n"
+"  --pid PID                owner PID (default: the calling process, our parent)\n"
+"  --host NAME              owner host (default: this host's name)\n"
+"  --request-timeout DUR    bound on each API call (default 30s)\n"
+"  -v, --verbose            say what it does on stderr (never secrets)\n"
+"  -h, --help               this text\n"
+"  --version                print the version\n"
+"\n"
+"Exit codes:\n"
+"  0  done (acquired; released or already free; queried; cleanup decided)\n"
+"  1  error: kubeconfig, network, TLS, authentication, RBAC, API, corrupt record\n"
+"  2  usage error: bad flag, missing value, unknown action, bad duration\n"
+"  3  acquire timed out: the lock is still held by someone else\n"
+"  4  release refused: the lock is held by someone else (left untouched)\n"
+"  130, 143  interrupted by SIGINT, SIGTERM while waiting (nothing left behind)\n",
+	    stdout);
+}
+
+static int
+usage_error(const char *fmt, const char *word)
+{
+	fprintf(stderr, "carrier-lock: ");
+	fprintf(stderr, fmt, word);
+	fprintf(stderr, "\ncarrier-lock: run 'carrier-lock --help' for usage\n");
+	return -1;
+}
+
+/* DNS-1123: a label (max 63) for namespaces, a subdomain (max 253) for names. */
+static int
+dns_name_ok(const char *s, size_t max, int dots)
+{
+	size_t	i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (alnum)
+			continue;
+		if (ch == '-' && i > 0 && i + 1 < n)
+			continue;
+		if (ch == '.' && dots && i > 0 && i + 1 < n && s[i - 1] != '.')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+pid_value(const char *s, long *pid)
+{
+	char	*end;
+	long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 0x7fffffff)
+		return -1;
+	*pid = v;
+	return 0;
+}
+
+int
+cli_parse(int argc, char *argv[], struct cli *c)
+{
+	int	i;
+
+	memset(c, 0, sizeof(*c));
+	c->name = CLI_DEFAULT_NAME;
+	c->max_wait_ms = -1;
+	c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+
+	for (i = 1; i < argc; i++) {
+		const char	*arg = argv[i], *val = NULL, *eq;
+		char		 flag[64];
+		size_t		 flen;
+
+		if (arg[0] != '-') {
+			enum cli_action a = action_parse(arg);
+			if (a == CLI_NONE)
+				return usage_error("unknown action \"%s\"", arg);
+			if (c->action != CLI_NONE && c->action != a)
+				return usage_error("more than one action given (\"%s\")", arg);
+			c->action = a;
+			continue;
+		}
+		if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+			c->verbose = 1;
+			continue;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			c->help = 1;
+			continue;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			c->version = 1;
+			continue;
+		}
+		if (strcmp(arg, "--print-token") == 0) {
+			c->print_token = 1;
+			continue;
+		}
+		/* Flags with a value: "--flag value" or "--flag=value". */
+		eq = strchr(arg, '=');
+		flen = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (flen >= sizeof(flag))
+			return usage_error("unknown flag \"%s\"", arg);
+		memcpy(flag, arg, flen);
+		flag[flen] = '\0';
+		if (strcmp(flag, "--kubeconfig") && strcmp(flag, "--context") &&
+		    strcmp(flag, "-n") && strcmp(flag, "--namespace") &&
+		    strcmp(flag, "--name") && strcmp(flag, "--max-wait-time") &&
+		    strcmp(flag, "--pid") && strcmp(flag, "--host") &&
+		    strcmp(flag, "--request-timeout") && strcmp(flag, "--action"))
+			return usage_error("unknown flag \"%s\"", flag);
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return usage_error("flag \"%s\" needs a value", flag);
+
+		if (strcmp(flag, "--kubeconfig") == 0) {
+			if (*val == '\0')
+				return usage_error("flag \"%s\" needs a value", flag);
+			c->kubeconfig = val;
+		} else if (strcmp(flag, "--context") == 0)
+			c->context = val;
+		else if (strcmp(flag, "-n") == 0 || strcmp(flag, "--namespace") == 0) {
+			if (!dns_name_ok(val, 63, 0))
+				return usage_error("bad namespace \"%s\": must be a DNS-1123 label "
+				    "(lower-case letters, digits and '-', at most 63)", val);
+			c->namespace = val;
+		} else if (strcmp(flag, "--name") == 0) {
+			if (!dns_name_ok(val, 253, 1))
+				return usage_error("bad lock name \"%s\": must be a DNS-1123 "
+				    "subdomain (lower-case letters, digits, '-' and '.')", val);
+			c->name = val;
+		} else if (strcmp(flag, "--max-wait-time") == 0) {
+			if (duration_parse(val, &c->max_wait_ms) != 0)
+				return usage_error("bad duration \"%s\" for --max-wait-time "
+				    "(examples: 120m, 1h30m, 90s, 500ms, 0)", val);
+		} else if (strcmp(flag, "--request-timeout") == 0) {
+			if (duration_parse(val, &c->request_timeout_ms) != 0)
+				return usage_error("bad duration \"%s\" for --request-timeout "
+				    "(examples: 30s, 1m)", val);
+			if (c->request_timeout_ms == 0)
+				c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+		} else if (strcmp(flag, "--pid") == 0) {
+			if (pid_value(val, &c->pid) != 0)
+				return usage_error("bad PID \"%s\": must be a positive number", val);
+		} else if (strcmp(flag, "--host") == 0) {
+			if (*val == '\0')
+				return usage_error("flag \"%s\" needs a value", flag);
+			c->host = val;
+		} else if (strcmp(flag, "--action") == 0) {
+			enum cli_action a = action_parse(val);
+			if (a == CLI_NONE)
+				return usage_error("unknown action \"%s\"", val);
+			if (c->action != CLI_NONE && c->action != a)
+				return usage_error("more than one action given (\"%s\")", val);
+			c->action = a;
+		}
+	}
+	if (!c->help && !c->version && c->action == CLI_NONE)
+		return usage_error("%s", "no action given (acquire, release, force-release, "
+		    "query or cleanup)");
+	return 0;
+}

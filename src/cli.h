@@ -1,0 +1,44 @@
+/*
+ * cli.h: the command line. Parsing never touches the network: a bad flag, a missing
+ * value, an unknown action or a bad duration is reported (naming the word) and is a
+ * usage error, exit 2.
+ */
+#ifndef CL_CLI_H
+#define CL_CLI_H
+
+#include <stdint.h>
+
+enum cli_action {
+	CLI_NONE,
+	CLI_ACQUIRE,
+	CLI_RELEASE,
+	CLI_FORCE_RELEASE,
+	CLI_QUERY,
+	CLI_CLEANUP,
+};
+
+#define CLI_DEFAULT_NAME		"carrier-lock"
+#define CLI_DEFAULT_TIMEOUT_MS		30000
+
+struct cli {
+	enum cli_action	 action;
+	const char	*kubeconfig;	/* NULL: $KUBECONFIG, ~/.kube/config, in-cluster */
+	const char	*context;
+	const char	*namespace;	/* NULL: the context's */
+	const char	*name;
+	int64_t		 max_wait_ms;	/* < 0: wait for ever (the default) */
+	long		 pid;		/* 0: the caller's (our parent) */
+	const char	*host;		/* NULL: gethostname() */
+	int64_t		 request_timeout_ms;
+	int		 verbose;
+	int		 print_token;
+	int		 help;
+	int		 version;
+};
+
+/* Fills c from argv. Returns 0, or -1 after printing the usage error. */
+int	cli_parse(int argc, char *argv[], struct cli *c);
+void	cli_usage(void);
+const char *cli_action_name(enum cli_action);
+
+#endif

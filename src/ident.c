@@ -1,0 +1,146 @@
+/* ident.c: see ident.h. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ident.h"
+#include "log.h"
+
+#define STAT_MAX	4096	/* /proc/PID/stat is far shorter */
+
+/* Reads at most bufsz-1 bytes of a small /proc file; returns length or -1. */
+static ssize_t
+read_small(const char *path, char *buf, size_t bufsz)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, bufsz - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+int
+ident_proc_start(long pid, char *buf, size_t bufsz)
+{
+	char		 path[64], stat[STAT_MAX];
+	const char	*p;
+	int		 field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_small(path, stat, sizeof(stat)) <= 0)
+		return -1;
+	/* comm (field 2) may hold spaces and parentheses: fields restart after the last ')'. */
+	if ((p = strrchr(stat, ')')) == NULL)
+		return -1;
+	p++;
+	for (field = 2; field < 21; field++) {
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return -1;
+	}
+	p++;
+	{
+		size_t n = strspn(p, "0123456789");
+		if (n == 0 || n >= bufsz)
+			return -1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	}
+	return 0;
+}
+
+static void
+boot_id_read(char *buf, size_t bufsz)
+{
+	char	tmp[64];
+	size_t	n;
+
+	buf[0] = '\0';
+	if (read_small("/proc/sys/kernel/random/boot_id", tmp, sizeof(tmp)) <= 0)
+		return;
+	n = strspn(tmp, "0123456789abcdef-");
+	if (n == 36 && n < bufsz) {
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+	}
+}
+
+int
+ident_self(struct ident *id, const char *host, long pid)
+{
+	size_t	i, n;
+
+	memset(id, 0, sizeof(*id));
+	if (host == NULL) {
+		char	tmp[256];
+
+		if (gethostname(tmp, sizeof(tmp)) != 0) {
+			log_error("cannot read the host name: %s; pass --host", strerror(errno));
+			return -1;
+		}
+		tmp[sizeof(tmp) - 1] = '\0';
+		host = tmp;
+		n = strlen(host);
+		if (n > IDENT_MAX_HOST)
+			n = IDENT_MAX_HOST;	/* unreachable: Linux caps names at 64 */
+		memcpy(id->host, host, n);
+	} else {
+		n = strlen(host);
+		if (n == 0 || n > IDENT_MAX_HOST) {
+			log_error("--host: must be 1 to %d bytes long", IDENT_MAX_HOST);
+			return -1;
+		}
+		memcpy(id->host, host, n);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id->host[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			log_error("host name must be printable ASCII without spaces");
+			return -1;
+		}
+	}
+	id->pid = pid;
+	if (ident_proc_start(pid, id->proc_start, sizeof(id->proc_start)) != 0)
+		id->proc_start[0] = '\0';
+	boot_id_read(id->boot_id, sizeof(id->boot_id));
+	return 0;
+}
+
+enum ident_liveness
+ident_check(long pid, const char *proc_start, const char *boot_id, const char **why)
+{
+	char	now[24], boot[40];
+
+	if (pid <= 0) {
+		*why = "the recorded PID is not a process";
+		return IDENT_DEAD;
+	}
+	if (boot_id != NULL && *boot_id != '\0') {
+		boot_id_read(boot, sizeof(boot));
+		if (boot[0] != '\0' && strcmp(boot, boot_id) != 0) {
+			*why = "the host has rebooted since the lock was taken";
+			return IDENT_DEAD;
+		}
+	}
+	/* EPERM means the process exists but belongs to another user. */
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+		*why = "the owner process is gone";
+		return IDENT_DEAD;
+	}
+	if (proc_start != NULL && *proc_start != '\0' &&
+	    ident_proc_start(pid, now, sizeof(now)) == 0 && strcmp(now, proc_start) != 0) {
+		*why = "the PID now belongs to another process (it was reused)";
+		return IDENT_DEAD;
+	}
+	*why = "the owner process is still running";
+	return IDENT_ALIVE;
+}

@@ -1,0 +1,470 @@
+/* json.c: see json.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "json.h"
+
+struct json {
+	const char	*js;
+	size_t		 len;
+	jsmntok_t	*tok;
+	int		 ntok;
+	int		*next;	/* next[i]: index of the token after i's subtree */
+};
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Fills next[] by walking subtrees. jsmn gives each token its number of direct children
+ * (an object's keys, a key's one value, an array's items). Returns -1 when nesting is
+ * deeper than JSON_MAX_DEPTH (a key and its value count as one level).
+ */
+static int
+link_subtrees(struct json *j)
+{
+	int	 stack[2 * JSON_MAX_DEPTH + 2], left[2 * JSON_MAX_DEPTH + 2];
+	int	 depth = 0, i;
+
+	for (i = 0; i < j->ntok; i++) {
+		int	children = j->tok[i].size;
+
+		if (depth > 0)
+			left[depth - 1]--;
+		if (children > 0) {
+			if (depth >= 2 * JSON_MAX_DEPTH)
+				return -1;
+			stack[depth] = i;
+			left[depth] = children;
+			depth++;
+		} else
+			j->next[i] = i + 1;
+		while (depth > 0 && left[depth - 1] == 0) {
+			depth--;
+			j->next[stack[depth]] = i + 1;
+		}
+	}
+	return depth == 0 ? 0 : -1;
+}
+
+struct json *
+json_parse(const char *js, size_t len, const char **err)
+{
+	struct json	*j;
+	jsmn_parser	 p;
+	int		 n;
+	size_t		 end;
+
+	if (memchr(js, '\0', len) != NULL) {
+		*err = "NUL byte in JSON";
+		return NULL;
+	}
+	if (len > INT32_MAX / 2) {
+		*err = "JSON document too large";
+		return NULL;
+	}
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, NULL, 0);
+	if (n < 0) {
+		*err = n == JSMN_ERROR_PART ? "truncated JSON" : "malformed JSON";
+		return NULL;
+	}
+	if (n == 0) {
+		*err = "empty JSON document";
+		return NULL;
+	}
+	if (n > JSON_MAX_TOKENS) {
+		*err = "JSON document has too many values";
+		return NULL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->tok = calloc((size_t)n, sizeof(*j->tok))) == NULL ||
+	    (j->next = calloc((size_t)n, sizeof(int))) == NULL) {
+		*err = "out of memory";
+		json_free(j);
+		return NULL;
+	}
+	j->js = js;
+	j->len = len;
+	jsmn_init(&p);
+	j->ntok = jsmn_parse(&p, js, len, j->tok, (unsigned int)n);
+	if (j->ntok != n) {
+		*err = "malformed JSON";
+		json_free(j);
+		return NULL;
+	}
+	if (link_subtrees(j) != 0) {
+		*err = "JSON nested too deeply";
+		json_free(j);
+		return NULL;
+	}
+	/* jsmn accepts several top-level values; a document is one. */
+	if (j->next[0] != j->ntok) {
+		*err = "trailing data after JSON value";
+		json_free(j);
+		return NULL;
+	}
+	end = (size_t)j->tok[0].end + (j->tok[0].type == JSMN_STRING);
+	for (; end < len; end++) {
+		if (!is_space(js[end])) {
+			*err = "trailing data after JSON value";
+			json_free(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+void
+json_free(struct json *j)
+{
+	if (j == NULL)
+		return;
+	free(j->tok);
+	free(j->next);
+	free(j);
+}
+
+enum json_type
+json_type(const struct json *j, int i)
+{
+	if (i < 0 || i >= j->ntok)
+		return JSON_NONE;
+	switch (j->tok[i].type) {
+	case JSMN_OBJECT:	return JSON_OBJECT;
+	case JSMN_ARRAY:	return JSON_ARRAY;
+	case JSMN_STRING:	return JSON_STRING;
+	case JSMN_PRIMITIVE:	return JSON_PRIMITIVE;
+	default:		return JSON_NONE;
+	}
+}
+
+const char *
+json_raw(const struct json *j, int i, size_t *len)
+{
+	if (i < 0 || i >= j->ntok) {
+		*len = 0;
+		return "";
+	}
+	*len = (size_t)(j->tok[i].end - j->tok[i].start);
+	return j->js + j->tok[i].start;
+}
+
+int
+json_size(const struct json *j, int i)
+{
+	return (i < 0 || i >= j->ntok) ? 0 : j->tok[i].size;
+}
+
+int
+json_first(const struct json *j, int i)
+{
+	if (json_size(j, i) == 0)
+		return -1;
+	return i + 1;
+}
+
+int
+json_next(const struct json *j, int i)
+{
+	if (i < 0 || i >= j->ntok || j->next[i] >= j->ntok)
+		return -1;
+	return j->next[i];
+}
+
+/* Compares key token k with s after decoding escapes. */
+static int
+key_equals(const struct json *j, int k, const char *s)
+{
+	size_t	 len;
+	const char *raw = json_raw(j, k, &len);
+	char	*dec;
+	int	 eq;
+
+	if (memchr(raw, '\\', len) == NULL)
+		return len == strlen(s) && memcmp(raw, s, len) == 0;
+	if ((dec = json_str(j, k)) == NULL)
+		return 0;
+	eq = strcmp(dec, s) == 0;
+	free(dec);
+	return eq;
+}
+
+int
+json_get(const struct json *j, int obj, const char *key)
+{
+	int	k, n;
+
+	if (json_type(j, obj) != JSON_OBJECT)
+		return -1;
+	for (n = j->tok[obj].size, k = obj + 1; n > 0; n--) {
+		int v = k + 1;
+		if (v >= j->ntok)
+			return -1;
+		if (key_equals(j, k, key))
+			return v;
+		k = j->next[k];
+	}
+	return -1;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+read_u4(const char *s, size_t left, unsigned *cp)
+{
+	int	i, v;
+
+	if (left < 4)
+		return -1;
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		if ((v = hexval(s[i])) < 0)
+			return -1;
+		*cp = *cp << 4 | (unsigned)v;
+	}
+	return 0;
+}
+
+char *
+json_str(const struct json *j, int i)
+{
+	size_t		 len, r, w = 0;
+	const char	*s;
+	char		*out;
+
+	if (json_type(j, i) != JSON_STRING)
+		return NULL;
+	s = json_raw(j, i, &len);
+	/* Decoding never grows the text: \uXXXX (6 bytes) yields at most 4. */
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (r = 0; r < len; r++) {
+		unsigned cp;
+
+		if (s[r] != '\\') {
+			if ((unsigned char)s[r] < 0x20)
+				goto bad;
+			out[w++] = s[r];
+			continue;
+		}
+		if (++r >= len)
+			goto bad;
+		switch (s[r]) {
+		case '"': out[w++] = '"'; break;
+		case '\\': out[w++] = '\\'; break;
+		case '/': out[w++] = '/'; break;
+		case 'b': out[w++] = '\b'; break;
+		case 'f': out[w++] = '\f'; break;
+		case 'n': out[w++] = '\n'; break;
+		case 'r': out[w++] = '\r'; break;
+		case 't': out[w++] = '\t'; break;
+		case 'u':
+			if (read_u4(s + r + 1, len - r - 1, &cp) != 0)
+				goto bad;
+			r += 4;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				unsigned lo;
+				if (r + 2 >= len || s[r + 1] != '\\' || s[r + 2] != 'u' ||
+				    read_u4(s + r + 3, len - r - 3, &lo) != 0 ||
+				    lo < 0xdc00 || lo >= 0xe000)
+					goto bad;
+				r += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp < 0xe000)
+				goto bad;
+			if (cp == 0)
+				goto bad;
+			if (cp < 0x80)
+				out[w++] = (char)cp;
+			else if (cp < 0x800) {
+				out[w++] = (char)(0xc0 | cp >> 6);
+				out[w++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				out[w++] = (char)(0xe0 | cp >> 12);
+				out[w++] = (char)(0x80 | (cp >> 6 & 0x3f));
+				out[w++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				out[w++] = (char)(0xf0 | cp >> 18);
+				out[w++] = (char)(0x80 | (cp >> 12 & 0x3f));
+				out[w++] = (char)(0x80 | (cp >> 6 & 0x3f));
+				out[w++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		default:
+			goto bad;
+		}
+	}
+	out[w] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+int
+json_uint(const struct json *j, int i, uint64_t *v)
+{
+	size_t		 len, k;
+	const char	*s;
+
+	if (json_type(j, i) != JSON_PRIMITIVE)
+		return -1;
+	s = json_raw(j, i, &len);
+	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+		return -1;
+	*v = 0;
+	for (k = 0; k < len; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return -1;
+		*v = *v * 10 + (uint64_t)(s[k] - '0');	/* 19 digits cannot overflow */
+	}
+	return 0;
+}
+
+void
+jbuf_raw(struct jbuf *b, const char *s, size_t len)
+{
+	if (b->failed)
+		return;
+	if (len > SIZE_MAX / 2 - b->len - 1) {
+		b->failed = 1;
+		return;
+	}
+	if (b->len + len + 1 > b->cap) {
+		size_t	 cap = (b->len + len + 1) * 2;
+		char	*nb = realloc(b->b, cap);
+		if (nb == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->b = nb;
+		b->cap = cap;
+	}
+	memcpy(b->b + b->len, s, len);
+	b->len += len;
+	b->b[b->len] = '\0';
+}
+
+void
+jbuf_cstr(struct jbuf *b, const char *s)
+{
+	jbuf_raw(b, s, strlen(s));
+}
+
+void
+jbuf_quote(struct jbuf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	i, from = 0;
+
+	jbuf_raw(b, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)s[i];
+		char		esc[7];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jbuf_raw(b, s + from, i - from);
+		from = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			jbuf_raw(b, esc, 2);
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			jbuf_raw(b, esc, 6);
+		}
+	}
+	jbuf_raw(b, s + from, len - from);
+	jbuf_raw(b, "\"", 1);
+}
+
+void
+jbuf_quotez(struct jbuf *b, const char *s)
+{
+	jbuf_quote(b, s, strlen(s));
+}
+
+char *
+jbuf_done(struct jbuf *b, size_t *len)
+{
+	char	*out;
+
+	if (b->failed || b->b == NULL) {
+		free(b->b);
+		memset(b, 0, sizeof(*b));
+		return NULL;
+	}
+	out = b->b;
+	if (len != NULL)
+		*len = b->len;
+	memset(b, 0, sizeof(*b));
+	return out;
+}
+
+void
+json_compact(const struct json *j, int i, struct jbuf *b)
+{
+	size_t		 len;
+	const char	*s;
+	int		 k, n, first = 1;
+
+	switch (json_type(j, i)) {
+	case JSON_STRING:
+		s = json_raw(j, i, &len);
+		jbuf_raw(b, "\"", 1);
+		jbuf_raw(b, s, len);
+		jbuf_raw(b, "\"", 1);
+		return;
+	case JSON_PRIMITIVE:
+		s = json_raw(j, i, &len);
+		jbuf_raw(b, s, len);
+		return;
+	case JSON_OBJECT:
+		jbuf_raw(b, "{", 1);
+		for (n = json_size(j, i), k = i + 1; n > 0; n--) {
+			if (!first)
+				jbuf_raw(b, ",", 1);
+			first = 0;
+			json_compact(j, k, b);
+			jbuf_raw(b, ":", 1);
+			json_compact(j, k + 1, b);
+			k = j->next[k];
+		}
+		jbuf_raw(b, "}", 1);
+		return;
+	case JSON_ARRAY:
+		jbuf_raw(b, "[", 1);
+		for (n = json_size(j, i), k = i + 1; n > 0; n--) {
+			if (!first)
+				jbuf_raw(b, ",", 1);
+			first = 0;
+			json_compact(j, k, b);
+			k = j->next[k];
+		}
+		jbuf_raw(b, "]", 1);
+		return;
+	default:
+		return;
+	}
+}

@@ -1,0 +1,63 @@
+/*
+ * json.h: reading JSON (on jsmn; the only file that touches it) and writing it (the
+ * only place that escapes output). Values are addressed by token index; 0 is the root.
+ */
+#ifndef CL_JSON_H
+#define CL_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSON_MAX_TOKENS	(256 * 1024)	/* more is refused: a lock never needs it */
+#define JSON_MAX_DEPTH	64
+
+enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_PRIMITIVE };
+
+struct json;
+
+/*
+ * Parses exactly one JSON value (whitespace around it allowed) from js[0..len), which
+ * must stay alive and unchanged while the result is used. Returns NULL with *err (static
+ * string) on malformed input, trailing bytes, NUL bytes, depth or token limits.
+ */
+struct json	*json_parse(const char *js, size_t len, const char **err);
+void		 json_free(struct json *);
+
+enum json_type	 json_type(const struct json *, int i);
+/* The raw bytes of value i (strings without their quotes); *len set. */
+const char	*json_raw(const struct json *, int i, size_t *len);
+/* The value of key in object obj, or -1 (also when obj is not an object). */
+int		 json_get(const struct json *, int obj, const char *key);
+/* Number of members (object) or items (array) of i; index of the first one; next sibling. */
+int		 json_size(const struct json *, int i);
+int		 json_first(const struct json *, int i);
+int		 json_next(const struct json *, int i);
+/*
+ * Decodes string value i into a malloc'd NUL-terminated string (caller frees), or NULL
+ * if i is not a string, holds an invalid escape or an escaped NUL.
+ */
+char		*json_str(const struct json *, int i);
+/* Parses a non-negative integer primitive (no sign, fraction or exponent). 0 or -1. */
+int		 json_uint(const struct json *, int i, uint64_t *v);
+
+/* A growing output buffer. Allocation failure is sticky: check jbuf_done() once. */
+struct jbuf {
+	char	*b;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+void	 jbuf_raw(struct jbuf *, const char *s, size_t len);
+void	 jbuf_cstr(struct jbuf *, const char *s);		/* raw, no escaping */
+void	 jbuf_quote(struct jbuf *, const char *s, size_t len);	/* "..." escaped */
+void	 jbuf_quotez(struct jbuf *, const char *s);
+/* Returns the NUL-terminated text (caller frees) and len, or NULL if any step failed. */
+char	*jbuf_done(struct jbuf *, size_t *len);
+
+/*
+ * Writes value i of j to b with insignificant whitespace removed (one line), keeping
+ * strings byte for byte.
+ */
+void	 json_compact(const struct json *, int i, struct jbuf *b);
+
+#endif

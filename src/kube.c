@@ -1,0 +1,374 @@
+/* kube.c: see kube.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "httpc.h"
+#include "json.h"
+#include "kcfg.h"
+#include "kube.h"
+#include "log.h"
+
+#define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
+#define KUBE_MSG_MAX		512	/* how much of a server message we print */
+
+struct kube {
+	struct httpc	*api;		/* the kept-alive connection for reads and writes */
+	struct httpc	*watch;		/* a second one, held open by watches */
+	char		 url[600];
+	char		 watch_what[512];
+	unsigned	 retry_after;
+};
+
+struct kube *
+kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms)
+{
+	struct httpc_target	 t;
+	struct kube		*kb;
+
+	if ((kb = calloc(1, sizeof(*kb))) == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	snprintf(kb->url, sizeof(kb->url), "%s", k->server);
+	memset(&t, 0, sizeof(t));
+	t.url = kb->url;
+	t.host = k->host;
+	t.port = k->port;
+	t.tls = strcmp(k->scheme, "https") == 0;
+	t.tls_ctx = tls;
+	t.tls_name = k->tls_server_name != NULL ? k->tls_server_name : k->host;
+	t.bearer = k->token;
+	t.timeout_ms = timeout_ms;
+	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL) {
+		log_error("out of memory");
+		kube_free(kb);
+		return NULL;
+	}
+	return kb;
+}
+
+void
+kube_free(struct kube *kb)
+{
+	if (kb == NULL)
+		return;
+	httpc_free(kb->api);
+	httpc_free(kb->watch);
+	free(kb);
+}
+
+unsigned
+kube_retry_after(const struct kube *kb)
+{
+	return kb->retry_after;
+}
+
+void
+kube_cm_clear(struct kube_cm *cm)
+{
+	free(cm->rv);
+	free(cm->holder);
+	free(cm->fence);
+	free(cm->labels);
+	free(cm->annotations);
+	memset(cm, 0, sizeof(*cm));
+}
+
+/*
+ * Logs a failed reply: status, and the Status object's reason and message when the
+ * body is one. "what" is e.g. "get configmaps/carrier-lock in namespace locks".
+ */
+static void
+report_status(const struct kube *kb, const char *what, const struct httpc_reply *r)
+{
+	struct json	*j;
+	const char	*err;
+	char		*reason = NULL, *message = NULL;
+	char		 rs[128], ms[KUBE_MSG_MAX];
+
+	if ((j = json_parse(r->body, r->len, &err)) != NULL) {
+		reason = json_str(j, json_get(j, 0, "reason"));
+		message = json_str(j, json_get(j, 0, "message"));
+		json_free(j);
+	}
+	if (message != NULL) {
+		log_error("%s: %s: %d %s: %s", kb->url, what, r->status,
+		    log_sanitize(rs, sizeof(rs), reason ? reason : "", reason ? strlen(reason) : 0),
+		    log_sanitize(ms, sizeof(ms), message, strlen(message)));
+	} else {
+		log_error("%s: %s: HTTP %d: %s", kb->url, what, r->status,
+		    log_sanitize(ms, sizeof(ms), r->body, r->len > 200 ? 200 : r->len));
+	}
+	if (r->status == 401)
+		log_error("%s: the server did not accept the credentials of the kubeconfig's user", kb->url);
+	free(reason);
+	free(message);
+}
+
+/* Maps a reply status to an outcome, logging the failures. */
+static enum kube_rc
+classify(struct kube *kb, const char *what, const struct httpc_reply *r)
+{
+	kb->retry_after = r->retry_after;
+	if (r->status >= 200 && r->status < 300)
+		return KUBE_OK;
+	if (r->status == 404)
+		return KUBE_NOT_FOUND;
+	if (r->status == 409)
+		return KUBE_CONFLICT;
+	report_status(kb, what, r);
+	if (r->status == 429 || r->status >= 500)
+		return KUBE_UNAVAILABLE;
+	return KUBE_ERR;
+}
+
+static enum kube_rc
+transport_failed(void)
+{
+	return errno == EINTR ? KUBE_INTR : KUBE_UNAVAILABLE;
+}
+
+/* Copies the raw JSON of value i into a new string, or NULL when i is absent. */
+static char *
+raw_dup(const struct json *j, int i)
+{
+	struct jbuf	b = { 0 };
+
+	if (i < 0)
+		return NULL;
+	json_compact(j, i, &b);
+	return jbuf_done(&b, NULL);
+}
+
+/* Reads a ConfigMap body into cm; -1 (logged) when it is not one. */
+static int
+parse_cm(const struct kube *kb, const char *what, const struct httpc_reply *r,
+    struct kube_cm *cm)
+{
+	struct json	*j;
+	const char	*err;
+	int		 meta, data, v;
+
+	if ((j = json_parse(r->body, r->len, &err)) == NULL) {
+		log_error("%s: %s: reply is not JSON: %s", kb->url, what, err);
+		return -1;
+	}
+	meta = json_get(j, 0, "metadata");
+	data = json_get(j, 0, "data");
+	cm->rv = json_str(j, json_get(j, meta, "resourceVersion"));
+	if (cm->rv == NULL || cm->rv[0] == '\0') {
+		log_error("%s: %s: reply has no metadata.resourceVersion", kb->url, what);
+		json_free(j);
+		return -1;
+	}
+	if ((v = json_get(j, data, KUBE_KEY_HOLDER)) >= 0 && (cm->holder = json_str(j, v)) == NULL)
+		goto bad;
+	if ((v = json_get(j, data, KUBE_KEY_FENCE)) >= 0 && (cm->fence = json_str(j, v)) == NULL)
+		goto bad;
+	cm->labels = raw_dup(j, json_get(j, meta, "labels"));
+	cm->annotations = raw_dup(j, json_get(j, meta, "annotations"));
+	json_free(j);
+	return 0;
+bad:
+	log_error("%s: %s: a data value of the ConfigMap is not a string", kb->url, what);
+	json_free(j);
+	return -1;
+}
+
+enum kube_rc
+kube_cm_get(struct kube *kb, const char *ns, const char *name, struct kube_cm *cm)
+{
+	struct httpc_reply	r = { 0 };
+	char			path[512], what[512];
+	enum kube_rc		rc;
+
+	memset(cm, 0, sizeof(*cm));
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps/%s", ns, name);
+	snprintf(what, sizeof(what), "get configmaps/%s in namespace %s", name, ns);
+	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
+		return transport_failed();
+	if ((rc = classify(kb, what, &r)) == KUBE_OK && parse_cm(kb, what, &r, cm) != 0) {
+		kube_cm_clear(cm);
+		rc = KUBE_ERR;
+	}
+	free(r.body);
+	return rc;
+}
+
+/* Builds the ConfigMap body for create (old NULL) or update. NULL on out of memory. */
+static char *
+cm_body(const char *ns, const char *name, const struct kube_cm *old,
+    const char *holder, const char *fence, size_t *len)
+{
+	struct jbuf	b = { 0 };
+
+	jbuf_cstr(&b, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":");
+	jbuf_quotez(&b, name);
+	jbuf_cstr(&b, ",\"namespace\":");
+	jbuf_quotez(&b, ns);
+	if (old != NULL) {
+		jbuf_cstr(&b, ",\"resourceVersion\":");
+		jbuf_quotez(&b, old->rv);
+		if (old->labels != NULL) {
+			jbuf_cstr(&b, ",\"labels\":");
+			jbuf_cstr(&b, old->labels);
+		}
+		if (old->annotations != NULL) {
+			jbuf_cstr(&b, ",\"annotations\":");
+			jbuf_cstr(&b, old->annotations);
+		}
+	}
+	jbuf_cstr(&b, "},\"data\":{\"" KUBE_KEY_FENCE "\":");
+	jbuf_quotez(&b, fence);
+	if (holder != NULL) {
+		jbuf_cstr(&b, ",\"" KUBE_KEY_HOLDER "\":");
+		jbuf_quotez(&b, holder);
+	}
+	jbuf_cstr(&b, "}}");
+	return jbuf_done(&b, len);
+}
+
+static enum kube_rc
+cm_write(struct kube *kb, const char *method, const char *path, const char *what,
+    char *body, size_t len)
+{
+	struct httpc_reply	r = { 0 };
+	enum kube_rc		rc;
+
+	if (body == NULL) {
+		log_error("out of memory");
+		return KUBE_ERR;
+	}
+	if (httpc_do(kb->api, method, path, body, len, &r) != 0) {
+		free(body);
+		return transport_failed();
+	}
+	free(body);
+	rc = classify(kb, what, &r);
+	free(r.body);
+	return rc;
+}
+
+enum kube_rc
+kube_cm_create(struct kube *kb, const char *ns, const char *name,
+    const char *holder, const char *fence)
+{
+	char	path[512], what[512];
+	size_t	len = 0;
+	char	*body = cm_body(ns, name, NULL, holder, fence, &len);
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps", ns);
+	snprintf(what, sizeof(what), "create configmaps/%s in namespace %s", name, ns);
+	return cm_write(kb, "POST", path, what, body, len);
+}
+
+enum kube_rc
+kube_cm_update(struct kube *kb, const char *ns, const char *name,
+    const struct kube_cm *old, const char *holder, const char *fence)
+{
+	char	path[512], what[512];
+	size_t	len = 0;
+	char	*body = cm_body(ns, name, old, holder, fence, &len);
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps/%s", ns, name);
+	snprintf(what, sizeof(what), "update configmaps/%s in namespace %s", name, ns);
+	return cm_write(kb, "PUT", path, what, body, len);
+}
+
+/* Reads one watch event line; returns what it means for the waiter. */
+static enum kube_watch_rc
+watch_event(const struct kube *kb, const char *what, const char *line, size_t len)
+{
+	struct json		*j;
+	const char		*err;
+	char			*type;
+	enum kube_watch_rc	 rc = KUBE_WATCH_CHANGED;
+
+	if ((j = json_parse(line, len, &err)) == NULL) {
+		log_error("%s: %s: watch event is not JSON: %s", kb->url, what, err);
+		return KUBE_WATCH_RESTART;
+	}
+	type = json_str(j, json_get(j, 0, "type"));
+	if (type == NULL)
+		rc = KUBE_WATCH_RESTART;
+	else if (strcmp(type, "BOOKMARK") == 0)
+		rc = KUBE_WATCH_DEADLINE;	/* not a change: keep reading */
+	else if (strcmp(type, "ERROR") == 0) {
+		/* Usually 410 Gone: our resourceVersion is too old. Re-read and re-watch. */
+		log_verbose("%s: %s: watch ended by the server (ERROR event)", kb->url, what);
+		rc = KUBE_WATCH_RESTART;
+	}
+	log_verbose("%s: %s: event %s", kb->url, what, type ? type : "(none)");
+	free(type);
+	json_free(j);
+	return rc;
+}
+
+enum kube_watch_rc
+kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *rv,
+    int64_t until)
+{
+	struct httpc_reply	 r = { 0 };
+	char			 path[768];
+	int64_t			 left_s = clock_left(until) / 1000 + 1;
+	enum kube_rc		 c;
+
+	if (left_s > KUBE_WATCH_MAX_S)
+		left_s = KUBE_WATCH_MAX_S;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps?watch=1"
+	    "&fieldSelector=metadata.name%%3D%s&resourceVersion=%s"
+	    "&allowWatchBookmarks=true&timeoutSeconds=%lld", ns, name, rv, (long long)left_s);
+	snprintf(kb->watch_what, sizeof(kb->watch_what),
+	    "watch configmaps/%s in namespace %s", name, ns);
+	if (httpc_stream_open(kb->watch, path, &r) != 0)
+		return errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
+	if (r.status == 200) {
+		free(r.body);
+		return KUBE_WATCH_CHANGED;	/* open: the caller reads events next */
+	}
+	c = classify(kb, kb->watch_what, &r);
+	free(r.body);
+	httpc_stream_close(kb->watch);
+	if (r.status == 410 || c == KUBE_NOT_FOUND || c == KUBE_CONFLICT)
+		return KUBE_WATCH_RESTART;
+	return c == KUBE_UNAVAILABLE ? KUBE_WATCH_UNAVAILABLE : KUBE_WATCH_ERR;
+}
+
+enum kube_watch_rc
+kube_watch_next(struct kube *kb, int64_t deadline)
+{
+	enum kube_watch_rc	rc;
+
+	for (;;) {
+		char	*line;
+		size_t	 len;
+		int	 n = httpc_stream_line(kb->watch, &line, &len, deadline);
+
+		if (n == 1) {
+			if (len == 0)
+				continue;
+			if ((rc = watch_event(kb, kb->watch_what, line, len)) == KUBE_WATCH_DEADLINE)
+				continue;
+			break;
+		}
+		if (n == -2)
+			return KUBE_WATCH_DEADLINE;	/* the stream stays open */
+		if (n == 0)
+			rc = KUBE_WATCH_RESTART;
+		else
+			rc = errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
+		break;
+	}
+	/* After a change or an end, the stream is done: drop its connection. */
+	httpc_stream_close(kb->watch);
+	return rc;
+}
+
+void
+kube_watch_close(struct kube *kb)
+{
+	httpc_stream_close(kb->watch);
+}

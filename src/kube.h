@@ -1,0 +1,84 @@
+/*
+ * kube.h: the few Kubernetes API calls the lock makes, on one ConfigMap.
+ *
+ * Every call reports its own failure once, naming server, verb and resource, with the
+ * server's Status reason and message (sanitised), e.g. "https://10.0.0.1:6443: update
+ * configmaps/carrier-lock in namespace locks: 403 Forbidden: User \"ci\" cannot ...".
+ * KUBE_NOT_FOUND and KUBE_CONFLICT are outcomes, not errors, and are not logged.
+ */
+#ifndef CL_KUBE_H
+#define CL_KUBE_H
+
+#include <stdint.h>
+
+struct kcfg;
+struct tls_ctx;
+
+enum kube_rc {
+	KUBE_OK,
+	KUBE_NOT_FOUND,		/* 404 */
+	KUBE_CONFLICT,		/* 409: resourceVersion changed, or create of an existing one */
+	KUBE_UNAVAILABLE,	/* transport failure, 429, 5xx: worth retrying (logged) */
+	KUBE_ERR,		/* anything else: 401, 403, 400, 422, bad reply (logged) */
+	KUBE_INTR,		/* interrupted by a signal (not logged) */
+};
+
+/* The data keys of the lock's ConfigMap. */
+#define KUBE_KEY_HOLDER	"holder"	/* the holder's record (JSON); absent when free */
+#define KUBE_KEY_FENCE	"fence"		/* the last fencing token handed out */
+
+struct kube_cm {
+	char		*rv;		/* metadata.resourceVersion */
+	char		*holder;	/* data.holder, or NULL */
+	char		*fence;		/* data.fence, or NULL */
+	char		*labels;	/* raw JSON of metadata.labels, kept on update; or NULL */
+	char		*annotations;	/* the same for metadata.annotations */
+	unsigned	 retry_after;	/* from the last 429/5xx, seconds */
+};
+
+struct kube;
+
+/* Returns NULL on out of memory (logged). Does not own k or tls. */
+struct kube	*kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms);
+void		 kube_free(struct kube *);
+/* Seconds the server last asked us to wait (Retry-After), 0 if none. */
+unsigned	 kube_retry_after(const struct kube *);
+
+void		 kube_cm_clear(struct kube_cm *);
+
+/* GET. On KUBE_OK fills cm (clear it with kube_cm_clear). */
+enum kube_rc	 kube_cm_get(struct kube *, const char *ns, const char *name, struct kube_cm *cm);
+/* POST a new ConfigMap with the given data (holder may be NULL). KUBE_CONFLICT if it exists. */
+enum kube_rc	 kube_cm_create(struct kube *, const char *ns, const char *name,
+		    const char *holder, const char *fence);
+/*
+ * PUT, conditional on old->rv: data becomes exactly {holder (unless NULL), fence}; labels
+ * and annotations are kept. KUBE_CONFLICT if the object changed since old was read.
+ */
+enum kube_rc	 kube_cm_update(struct kube *, const char *ns, const char *name,
+		    const struct kube_cm *old, const char *holder, const char *fence);
+
+enum kube_watch_rc {
+	KUBE_WATCH_CHANGED,	/* the ConfigMap was modified or deleted: read it again */
+	KUBE_WATCH_DEADLINE,	/* deadline reached with no change */
+	KUBE_WATCH_RESTART,	/* stream ended, 410 Gone or an ERROR event: re-read, re-watch */
+	KUBE_WATCH_UNAVAILABLE,	/* transport failure or 429/5xx (logged) */
+	KUBE_WATCH_ERR,		/* 401/403/bad reply (logged) */
+	KUBE_WATCH_INTR,	/* interrupted by a signal */
+};
+
+/*
+ * Opens a watch of ns/name from resourceVersion rv on a connection of its own, asking
+ * the server to end it by "until" (at most 5 minutes ahead). Returns KUBE_WATCH_CHANGED
+ * when the stream is open (read it with kube_watch_next), else why not.
+ */
+enum kube_watch_rc kube_watch_open(struct kube *, const char *ns, const char *name,
+		    const char *rv, int64_t until);
+/*
+ * Waits for the next change on the open watch, skipping bookmarks. KUBE_WATCH_DEADLINE
+ * leaves the stream open (call again); every other result closes it.
+ */
+enum kube_watch_rc kube_watch_next(struct kube *, int64_t deadline);
+void		 kube_watch_close(struct kube *);
+
+#endif

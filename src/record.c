@@ -1,0 +1,184 @@
+/* record.c: see record.h. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ident.h"
+#include "json.h"
+#include "record.h"
+
+void
+record_now(char *buf, size_t bufsz)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		day[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, bufsz, "%s.%09ld +0000 UTC", day, (long)ts.tv_nsec);
+}
+
+char *
+record_build(const struct ident *id, uint64_t token)
+{
+	struct jbuf	b = { 0 };
+	char		num[32], now[64];
+
+	record_now(now, sizeof(now));
+	jbuf_cstr(&b, "{\"host\":");
+	jbuf_quotez(&b, id->host);
+	snprintf(num, sizeof(num), "%ld", id->pid);
+	jbuf_cstr(&b, ",\"pid\":");
+	jbuf_quotez(&b, num);
+	jbuf_cstr(&b, ",\"start-time\":");
+	jbuf_quotez(&b, now);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)token);
+	jbuf_cstr(&b, ",\"token\":");
+	jbuf_cstr(&b, num);
+	if (id->proc_start[0] != '\0') {
+		jbuf_cstr(&b, ",\"proc-start\":");
+		jbuf_quotez(&b, id->proc_start);
+	}
+	if (id->boot_id[0] != '\0') {
+		jbuf_cstr(&b, ",\"boot-id\":");
+		jbuf_quotez(&b, id->boot_id);
+	}
+	jbuf_cstr(&b, "}");
+	return jbuf_done(&b, NULL);
+}
+
+static int
+is_blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+int
+record_is_free(const char *text)
+{
+	const char	*p;
+
+	if (text == NULL)
+		return 1;
+	p = text + strspn(text, " \t\r\n");
+	if (*p == '\0')
+		return 1;
+	if (*p++ != '{')
+		return 0;
+	p += strspn(p, " \t\r\n");
+	if (*p++ != '}')
+		return 0;
+	return is_blank(p);
+}
+
+/* A PID as the original wrote it: a string of 1..10 digits, > 0, < 2^31. */
+static int
+pid_parse(const char *s, long *pid)
+{
+	size_t		n = strlen(s), i;
+	long long	v = 0;
+
+	if (n == 0 || n > 10)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v <= 0 || v > 0x7fffffff)
+		return -1;
+	*pid = (long)v;
+	return 0;
+}
+
+/* Optional string member: absent is fine, anything but a string is not. */
+static int
+opt_str(const struct json *j, const char *key, char **out)
+{
+	int	v = json_get(j, 0, key);
+
+	*out = NULL;
+	if (v < 0)
+		return 0;
+	return (*out = json_str(j, v)) == NULL ? -1 : 0;
+}
+
+int
+record_parse(const char *text, struct record *r, const char **why)
+{
+	struct json	*j;
+	const char	*err;
+	char		*pid = NULL;
+	int		 v;
+
+	memset(r, 0, sizeof(*r));
+	if (strlen(text) > RECORD_MAX_LEN) {
+		*why = "the record is longer than 4096 bytes";
+		return -1;
+	}
+	if ((j = json_parse(text, strlen(text), &err)) == NULL) {
+		*why = "the record is not JSON";
+		return -1;
+	}
+	if (json_type(j, 0) != JSON_OBJECT) {
+		*why = "the record is not a JSON object";
+		goto bad;
+	}
+	if ((r->host = json_str(j, json_get(j, 0, "host"))) == NULL || r->host[0] == '\0') {
+		*why = "the record has no \"host\" string";
+		goto bad;
+	}
+	if ((pid = json_str(j, json_get(j, 0, "pid"))) == NULL || pid_parse(pid, &r->pid) != 0) {
+		*why = "the record has no \"pid\" string of digits";
+		goto bad;
+	}
+	if ((r->start_time = json_str(j, json_get(j, 0, "start-time"))) == NULL) {
+		*why = "the record has no \"start-time\" string";
+		goto bad;
+	}
+	if ((v = json_get(j, 0, "token")) >= 0 && json_uint(j, v, &r->token) != 0) {
+		*why = "the record's \"token\" is not a non-negative integer";
+		goto bad;
+	}
+	if (opt_str(j, "proc-start", &r->proc_start) != 0 ||
+	    opt_str(j, "boot-id", &r->boot_id) != 0) {
+		*why = "the record's \"proc-start\" or \"boot-id\" is not a string";
+		goto bad;
+	}
+	free(pid);
+	json_free(j);
+	return 0;
+bad:
+	free(pid);
+	json_free(j);
+	record_clear(r);
+	return -1;
+}
+
+void
+record_clear(struct record *r)
+{
+	free(r->host);
+	free(r->start_time);
+	free(r->proc_start);
+	free(r->boot_id);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+record_compact(const char *text)
+{
+	struct json	*j;
+	struct jbuf	 b = { 0 };
+	const char	*err;
+
+	if ((j = json_parse(text, strlen(text), &err)) == NULL)
+		return NULL;
+	json_compact(j, 0, &b);
+	json_free(j);
+	return jbuf_done(&b, NULL);
+}

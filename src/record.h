@@ -1,0 +1,52 @@
+/*
+ * record.h: the holder's record, the JSON stored in the lock's ConfigMap.
+ *
+ *   {"host":"ci-07","pid":"43552","start-time":"2021-11-11 11:35:06.500703278 +0000 UTC",
+ *    "token":7,"proc-start":"123456","boot-id":"6f1c..."}
+ *
+ * host, pid (a string of digits) and start-time come first and are always written; the
+ * rest are ours. Records of the original tool (only the first three, start-time maybe
+ * with " m=+30.321635200" after it) are read as well.
+ */
+#ifndef CL_RECORD_H
+#define CL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_MAX_LEN	4096	/* a longer stored record is corrupt, not cut */
+
+struct ident;
+
+struct record {
+	char		*host;
+	long		 pid;
+	char		*start_time;
+	uint64_t	 token;		/* 0 when the record has none (original tool) */
+	char		*proc_start;	/* or NULL */
+	char		*boot_id;	/* or NULL */
+};
+
+/*
+ * Builds a record for id, taken now, with fencing token; returns malloc'd JSON text
+ * (one line) or NULL on out of memory.
+ */
+char	*record_build(const struct ident *id, uint64_t token);
+
+/*
+ * Parses stored text into r. Returns 0, or -1 with *why (static) saying what is wrong:
+ * not JSON, not an object, a missing or mistyped host/pid/start-time, too long.
+ */
+int	 record_parse(const char *text, struct record *r, const char **why);
+void	 record_clear(struct record *r);
+
+/* 1 when the text is a free lock: empty, or an empty JSON object. */
+int	 record_is_free(const char *text);
+
+/* One line of stored text, whitespace outside strings removed; malloc'd or NULL. */
+char	*record_compact(const char *text);
+
+/* The current time in the original's layout ("2006-01-02 15:04:05.000000000 +0000 UTC"). */
+void	 record_now(char *buf, size_t bufsz);
+
+#endif
