@@ -350,6 +350,9 @@ http_chunked_feed(struct http_chunked *c, const char *in, size_t inlen, char *ou
 				c->state = CK_SIZE_BWS;
 			} else if (ch == '\r') {
 				c->state = CK_SIZE_LF;
+			} else if (ch == '\n') {
+				*err = "malformed chunked encoding: size line not ended by CRLF";
+				return -1;
 			} else {
 				*err = "malformed chunked encoding: bad chunk size";
 				return -1;
@@ -360,7 +363,10 @@ http_chunked_feed(struct http_chunked *c, const char *in, size_t inlen, char *ou
 				c->state = CK_EXT;
 			else if (ch == '\r')
 				c->state = CK_SIZE_LF;
-			else if (ch != ' ' && ch != '\t') {
+			else if (ch == '\n') {
+				*err = "malformed chunked encoding: size line not ended by CRLF";
+				return -1;
+			} else if (ch != ' ' && ch != '\t') {
 				*err = "malformed chunked encoding: bad chunk size";
 				return -1;
 			}
@@ -368,7 +374,10 @@ http_chunked_feed(struct http_chunked *c, const char *in, size_t inlen, char *ou
 		case CK_EXT:
 			if (ch == '\r')
 				c->state = CK_SIZE_LF;
-			else if (!http_is_vchar(ch)) {
+			else if (ch == '\n') {
+				*err = "malformed chunked encoding: size line not ended by CRLF";
+				return -1;
+			} else if (!http_is_vchar(ch)) {
 				*err = "malformed chunked encoding: control byte in chunk extension";
 				return -1;
 			}
