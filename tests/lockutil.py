@@ -1,0 +1,70 @@
+"""Helpers for the integration tests: run the real carrier-lock binary against the
+real local cluster, and read back what it stored with kubectl."""
+import json
+import os
+import pathlib
+import subprocess
+import uuid
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+BIN = os.environ.get("CARRIER_LOCK_BIN", str(REPO / "carrier-lock"))
+
+
+def unique_name(prefix="t"):
+    """A fresh lock name, so every test has a lock of its own."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def run(*args, timeout=60, env=None, **kw):
+    """Run carrier-lock with args; returns CompletedProcess (text), never raises on exit."""
+    full_env = dict(os.environ)
+    full_env.pop("KUBECONFIG", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env, **kw)
+
+
+class Lock:
+    """One named lock on the cluster, driven through the binary."""
+
+    def __init__(self, cluster, kubeconfig="admin", name=None, namespace=None):
+        self.cluster = cluster
+        self.kubeconfig = kubeconfig
+        self.name = name or unique_name()
+        self.namespace = namespace or ("locks" if kubeconfig == "limited" else "default")
+
+    def args(self, action, *extra, pid=None, host=None):
+        a = [action, "--kubeconfig", self.cluster.kubeconfig(self.kubeconfig),
+             "--name", self.name]
+        if pid is not None:
+            a += ["--pid", str(pid)]
+        if host is not None:
+            a += ["--host", host]
+        return a + list(extra)
+
+    def do(self, action, *extra, pid=None, host=None, timeout=60):
+        return run(*self.args(action, *extra, pid=pid, host=host), timeout=timeout)
+
+    def query(self):
+        r = self.do("query")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.count("\n") == 1, r.stdout
+        return json.loads(r.stdout)
+
+    def configmap(self):
+        """The ConfigMap as kubectl (an independent client) sees it, or None."""
+        r = self.cluster.kubectl("get", "configmap", self.name, "-n", self.namespace,
+                                 "-o", "json")
+        if r.returncode != 0:
+            assert "NotFound" in r.stderr, r.stderr
+            return None
+        return json.loads(r.stdout)
+
+    def put_holder(self, text, fence="5"):
+        """Writes data.holder by hand (as an operator editing the ConfigMap would)."""
+        body = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "data": {"holder": text, "fence": fence}}
+        r = self.cluster.kubectl("apply", "-f", "-", input=json.dumps(body))
+        assert r.returncode == 0, r.stderr
