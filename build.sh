@@ -43,7 +43,8 @@ WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith -Wstrict-prototy
 # Test and fuzz programs may define non-static functions without a header.
 TEST_WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith -Wvla"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
-INC="-I src -I $BEARSSL_SRC/inc -I $JSMN_INC"
+# Third-party headers are -isystem: our warnings are for our code.
+INC="-I src -isystem $BEARSSL_SRC/inc -isystem $JSMN_INC"
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 say() { echo "build.sh: $*"; }

@@ -41,15 +41,38 @@ void		 tls_ctx_free(struct tls_ctx *);
  * Runs the handshake on fd, checking the server certificate against server_name:
  * a DNS name (SNI sent, name matched by BearSSL) or an IPv4/IPv6 literal (no SNI;
  * matched against the certificate's IP subjectAltNames by our own code). "where"
- * names the server in messages. Returns NULL on failure (logged). Does not own fd.
+ * names the server in messages. Returns NULL on failure (logged, except when interrupted:
+ * errno is then EINTR and nothing is logged). Does not own fd.
  */
 struct tls_conn	*tls_conn_new(struct tls_ctx *, int fd, const char *server_name,
 		    int64_t deadline, const char *where);
-/* Returns bytes read (> 0), 0 on clean close or EOF, -1 on error/deadline (errno set, not logged). */
+/*
+ * Returns bytes read (> 0), 0 on clean close or EOF, -1 on error/deadline (errno set, not logged).
+ * EOF without close_notify also returns 0: HTTP's own framing detects a cut body.
+ * When the deadline passes (errno ETIMEDOUT) or a signal interrupts (EINTR) the
+ * connection stays usable: call again with a new deadline. Other errors are final
+ * (errno EPROTO for TLS errors, else the socket's errno); tls_conn_error() describes them.
+ */
 ssize_t		 tls_read(struct tls_conn *, void *buf, size_t len, int64_t deadline);
-/* Returns 0 or -1 (errno set, not logged). Flushes before returning. */
+/*
+ * Returns 0 or -1 (errno set, not logged). Flushes before returning. Any failure,
+ * including the deadline, is final for the connection (a record may be half sent).
+ */
 int		 tls_write_all(struct tls_conn *, const void *buf, size_t len, int64_t deadline);
 /* Frees the connection state; does not close the fd and sends nothing. */
 void		 tls_conn_free(struct tls_conn *);
+
+/*
+ * Added: the last failure of tls_read/tls_write_all on c as one phrase for messages,
+ * e.g. "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert 42 bad_certificate)" or
+ * "read timed out"; "" when none. Valid until the next call on c.
+ */
+const char	*tls_conn_error(const struct tls_conn *c);
+
+/*
+ * Added: BearSSL error code err (BR_ERR_*, including BR_ERR_RECV_FATAL_ALERT + alert and
+ * BR_ERR_SEND_FATAL_ALERT + alert) as "NAME (sentence)" into buf; returns buf.
+ */
+const char	*tls_error_str(int err, char *buf, size_t size);
 
 #endif
