@@ -210,8 +210,11 @@ httpc_fail_io(struct httpc *h, int e, const char *doing)
 static void
 httpc_report(struct httpc *h, const char *method, const char *path)
 {
+	char	sane[512];
+
 	if (!h->err_logged && h->err[0] != '\0')
-		log_error("%s: %s %s: %s", h->url, method, path, h->err);
+		log_error("%s: %s %s: %s", h->url, method,
+		    log_sanitize(sane, sizeof(sane), path, strlen(path)), h->err);
 	h->err[0] = '\0';
 	h->err_logged = 0;
 }
@@ -286,8 +289,10 @@ httpc_read_head(struct httpc *h, struct http_head *hd, int64_t deadline, size_t 
 			const char *p = h->rbuf + h->rpos, *eol = memchr(p, '\n', h->rlen - h->rpos);
 
 			/* Its first line, sanitised, says what answered (a proxy, a TLS port...). */
-			log_sanitize(sane, sizeof(sane), p, eol != NULL ? (size_t)(eol - p) :
-			    h->rlen - h->rpos);
+			n = eol != NULL ? eol - p : (long)(h->rlen - h->rpos);
+			if (n > 0 && p[n - 1] == '\r')
+				n--;
+			log_sanitize(sane, sizeof(sane), p, (size_t)n);
 			errno = EPROTO;
 			return httpc_fail(h, "malformed response: %s (starts \"%s\")", perr, sane);
 		}
@@ -476,7 +481,7 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
     size_t bodylen, struct httpc_reply *r, int stream)
 {
 	struct http_head	 hd;
-	char			 where[1024];
+	char			 where[1024], sane[512];
 	char			*req;
 	size_t			 reqlen, got;
 	int64_t			 start = clock_ms(), deadline;
@@ -488,7 +493,8 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 	h->err[0] = '\0';
 	h->err_logged = 0;
 	deadline = clock_deadline(h->timeout_ms);
-	snprintf(where, sizeof(where), "%s: %s %s", h->url, method, path);
+	snprintf(where, sizeof(where), "%s: %s %s", h->url, method,
+	    log_sanitize(sane, sizeof(sane), path, strlen(path)));
 	req = http_request_build(method, h->hosthdr, path, h->bearer,
 	    body != NULL ? "application/json" : NULL, body, bodylen, &reqlen);
 	if (req == NULL) {
@@ -527,6 +533,13 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 				httpc_drop(h);
 				continue;
 			}
+			if (reused && !idem && got == 0 && (e == ECONNRESET || e == EPIPE)) {
+				size_t	l = strlen(h->err);
+
+				snprintf(h->err + l, sizeof(h->err) - l, " on a kept-alive "
+				    "connection (not sent again: %s is not idempotent)", method);
+				errno = e;
+			}
 			break;
 		}
 		if (httpc_body_begin(h, &hd, method) != 0) {
@@ -562,7 +575,7 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		errno = e != 0 ? e : EIO;
 		return -1;
 	}
-	log_verbose("%s %s%s: %d (%lld ms)", method, h->url, path, r->status,
+	log_verbose("%s %s%s: %d (%lld ms)", method, h->url, sane, r->status,
 	    (long long)(clock_ms() - start));
 	return 0;
 }
