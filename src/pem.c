@@ -1,4 +1,5 @@
 /* pem.c: see pem.h. */
+#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* tls.c: see tls.h. BearSSL does the protocol; this file feeds it and explains its errors. */
+#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

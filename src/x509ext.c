@@ -1,4 +1,5 @@
 /* x509ext.c: see x509ext.h. */
+#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
