@@ -405,6 +405,28 @@ test_keepalive(void)
 	server_stop();
 }
 
+/* A name, not a literal: resolved through /etc/hosts (or DNS). */
+static void
+test_resolve(void)
+{
+	struct httpc_target	 t;
+	struct httpc		*h;
+	struct httpc_reply	 r;
+
+	server_start(scen_keepalive);
+	memset(&t, 0, sizeof(t));
+	t.url = server_url;
+	t.host = "localhost";
+	t.port = server_port;
+	t.timeout_ms = 5000;
+	h = httpc_new(&t);
+	test_cond("host name (localhost) resolved and connected",
+	    httpc_do(h, "GET", "/", NULL, 0, &r) == 0 && reply_is(&r, 200, "conn=1 req=1"));
+	free(r.body);
+	httpc_free(h);
+	server_stop();
+}
+
 static void
 test_reconnect(void)
 {
@@ -651,6 +673,7 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_keepalive();
+	test_resolve();
 	test_reconnect();
 	test_retry_rules();
 	test_request_seen();
