@@ -437,7 +437,7 @@ httpc_body_all(struct httpc *h, struct httpc_reply *r, int64_t deadline)
 		return httpc_fail(h, "out of memory");
 	}
 	for (;;) {
-		if (len + 1 >= cap) {
+		if (len + 1 >= cap && !h->ended) {
 			if (cap > HTTP_MAX_BODY) {
 				free(buf);
 				errno = EFBIG;

@@ -278,6 +278,24 @@ scen_big_length(int lfd)
 	close(fd);
 }
 
+/* A body of exactly HTTP_MAX_BODY bytes: at the limit, not over it. */
+static void
+scen_exact_limit(int lfd)
+{
+	char	buf[8192], *big = malloc(HTTP_MAX_BODY);
+	int	fd = accept(lfd, NULL, NULL);
+
+	srv_request(fd, buf, sizeof(buf));
+	snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+	    HTTP_MAX_BODY);
+	srv_puts(fd, buf);
+	memset(big, 'z', HTTP_MAX_BODY);
+	srv_send(fd, big, HTTP_MAX_BODY);
+	free(big);
+	srv_request(fd, buf, sizeof(buf));
+	close(fd);
+}
+
 static void
 scen_big_chunked(int lfd)
 {
@@ -541,6 +559,15 @@ test_bodies(void)
 	test_cond("Content-Length over 8 MiB refused",
 	    httpc_do(h, "GET", "/", NULL, 0, &r) == -1 && r.body == NULL);
 	test_cond("... at once, without reading it", clock_ms() - t0 < 2000);
+	httpc_free(h);
+	server_stop();
+
+	server_start(scen_exact_limit);
+	h = client(20000, NULL);
+	test_cond("body of exactly 8 MiB accepted", httpc_do(h, "GET", "/", NULL, 0, &r) == 0 &&
+	    r.status == 200 && r.len == HTTP_MAX_BODY && r.body[HTTP_MAX_BODY - 1] == 'z' &&
+	    r.body[HTTP_MAX_BODY] == '\0');
+	free(r.body);
 	httpc_free(h);
 	server_stop();
 
