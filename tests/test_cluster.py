@@ -4,7 +4,9 @@ the limited user gets exactly deploy/rbac.yaml, and that clusters start and stop
 import json
 import os
 import pathlib
+import signal
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -171,18 +173,31 @@ def test_limited_can_do_what_the_lock_needs(cluster):
     assert json.loads(r.stdout.splitlines()[0])["object"]["data"] == {"k": "w"}
 
 
+@pytest.fixture(scope="module")
+def admin_configmap(cluster):
+    """A ConfigMap in `locks` that the limited user must not be able to patch or delete."""
+    name = unique("admin-owned")
+    r = cluster.kubectl("-n", "locks", "create", "configmap", name, "--from-literal=k=v")
+    assert r.returncode == 0, r.stderr
+    return name
+
+
 @pytest.mark.parametrize("args", [
     ["get", "configmaps", "-n", "default"],
     ["create", "configmap", "nope", "-n", "default"],
     ["get", "secrets", "-n", "locks"],
-    ["delete", "configmap", "anything", "-n", "locks"],
-    ["patch", "configmap", "anything", "-n", "locks", "-p", '{"data":{"a":"b"}}'],
+    ["create", "secret", "generic", "nope", "-n", "locks"],
+    ["delete", "configmap", "{cm}", "-n", "locks"],
+    ["patch", "configmap", "{cm}", "-n", "locks", "-p", '{{"data":{{"k":"patched"}}}}'],
     ["get", "pods", "-n", "locks"],
 ])
-def test_limited_is_refused_everything_else(cluster, args):
-    r = cluster.kubectl(*args, kubeconfig="limited")
+def test_limited_is_refused_everything_else(cluster, admin_configmap, args):
+    r = cluster.kubectl(*(a.format(cm=admin_configmap) for a in args), kubeconfig="limited")
     assert r.returncode != 0
-    assert "Forbidden" in r.stderr, r.stderr
+    # "Error from server (Forbidden)" or, from kubectl create, "... is forbidden: User ...".
+    assert "forbidden" in r.stderr.lower(), r.stderr
+    r = cluster.kubectl("-n", "locks", "get", "configmap", admin_configmap, "-o", "jsonpath={.data.k}")
+    assert r.returncode == 0 and r.stdout == "v", r.stderr
 
 
 def test_rbac_role_is_the_repositorys(cluster):
@@ -265,6 +280,27 @@ def test_startup_failure_reports_and_leaves_nothing(tmp_path, component, variabl
     finally:
         subprocess.run([str(DOWN), str(dir)], timeout=60)
     assert not dir.exists()
+
+
+def test_interrupted_startup_leaves_nothing(tmp_path):
+    """SIGTERM while up.sh waits for the API server: it must stop etcd and the API server."""
+    dir = tmp_path / "interrupted"
+    up = subprocess.Popen([str(UP), str(dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (dir / "kube-apiserver.pid").exists():
+            assert up.poll() is None and time.monotonic() < deadline, "up.sh never started kube-apiserver"
+            time.sleep(0.05)
+        up.send_signal(signal.SIGTERM)
+        _, err = up.communicate(timeout=60)
+        assert up.returncode != 0
+        assert "startup failed" in err
+        data = (dir / "etcd-data-dir").read_text().strip()
+        assert pids_mentioning(str(dir)) == [] and pids_mentioning(data) == []
+        assert not os.path.exists(data)
+    finally:
+        up.kill()
+        subprocess.run([str(DOWN), str(dir)], timeout=60)
 
 
 def test_up_refuses_a_nonempty_dir(tmp_path):

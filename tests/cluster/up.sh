@@ -58,6 +58,9 @@ on_exit() {
 	exit $rc
 }
 trap on_exit EXIT
+# bash skips the EXIT trap when a signal kills it; turn INT and TERM into an exit instead.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- ports ------------------------------------------------------------------------------
 # Ask the kernel for three free ports by binding to port 0, all held open together so they
@@ -172,8 +175,11 @@ apiserver_cmd=(
 	"$apiserver_bin"
 	--bind-address=127.0.0.1
 	--secure-port="$apiserver_port"
-	# Advertised in the default/kubernetes Endpoints; must be an address of this host.
+	# Nothing in this cluster reads the default/kubernetes Endpoints (no pods), and the
+	# reconciler that writes them refuses a loopback address; without this flag the
+	# advertised address would be whatever interface the host has, and none may exist.
 	--advertise-address=127.0.0.1
+	--endpoint-reconciler-type=none
 	--etcd-servers="http://127.0.0.1:$etcd_client_port"
 	--tls-cert-file="$pki/server.crt"
 	--tls-private-key-file="$pki/server.key"
