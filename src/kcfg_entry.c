@@ -1,0 +1,343 @@
+/*
+ * kcfg_entry.c: one cluster entry (server URL, CA, TLS options) and one user entry
+ * (client certificate and key, token) of a kubeconfig, as kubectl reads them.
+ *
+ * Precedence as kubectl: *-data over the path variant, token over tokenFile. Refused
+ * with a message that names them: exec plugins, auth-provider, username/password,
+ * impersonation (as, as-groups, as-uid, as-user-extra), proxy-url, a server URL with a
+ * path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
+ * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
+ */
+#define _POSIX_C_SOURCE 200809L
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kcfg.h"
+#include "kcfg_int.h"
+#include "log.h"
+#include "pem.h"
+#include "yaml.h"
+
+static char *
+kcfg_strndup(const char *s, size_t n)
+{
+	char	*d;
+
+	if ((d = malloc(n + 1)) == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static int
+is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_';
+}
+
+int
+kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
+    const char *cluster, const char *url)
+{
+	const char	*rest, *auth_end, *h, *h_end, *port = NULL;
+	size_t		 i, n, plen = 0;
+	unsigned long	 pv;
+	char		 q[256], qc[128], qp[256];
+
+	kcfg_q(q, sizeof(q), url);
+	kcfg_q(qc, sizeof(qc), cluster);
+	if (strncasecmp(url, "https://", 8) == 0) {
+		k->scheme = kcfg_strndup("https", 5);
+		rest = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		k->scheme = kcfg_strndup("http", 4);
+		rest = url + 7;
+	} else {
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" must start with https:// "
+		    "or http://", q, qc);
+	}
+	if (k->scheme == NULL)
+		return -1;
+	auth_end = rest + strcspn(rest, "/?#");
+	if (*auth_end == '?' || *auth_end == '#' || (*auth_end == '/' && auth_end[1] != '\0'))
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has a path (%s); "
+		    "carrier-lock does not support API servers under a path prefix", q, qc,
+		    kcfg_q(qp, sizeof(qp), auth_end));
+	if (memchr(rest, '@', (size_t)(auth_end - rest)) != NULL)
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has user info (\"@\"), "
+		    "which is not supported", q, qc);
+	if (*rest == '[') {
+		h = rest + 1;
+		if ((h_end = memchr(h, ']', (size_t)(auth_end - h))) == NULL || h_end == h)
+			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad IPv6 "
+			    "address (no closing ']')", q, qc);
+		for (i = 0; h + i < h_end; i++)
+			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
+				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad "
+				    "IPv6 address", q, qc);
+		if (h_end + 1 < auth_end) {
+			if (h_end[1] != ':')
+				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": "
+				    "unexpected text after ']'", q, qc);
+			port = h_end + 2;
+		}
+	} else {
+		h = rest;
+		h_end = h + strcspn(h, ":/?#");
+		if (h_end < auth_end) {
+			port = h_end + 1;
+			if (memchr(port, ':', (size_t)(auth_end - port)) != NULL)
+				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": an IPv6 "
+				    "address must be in brackets ([::1]:6443)", q, qc);
+		}
+		if (h_end == h)
+			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has no host",
+			    q, qc);
+		for (i = 0; h + i < h_end; i++)
+			if (!is_host_char(h[i]))
+				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad "
+				    "character in host name", q, qc);
+	}
+	if (port != NULL) {
+		plen = (size_t)(auth_end - port);
+		pv = 0;
+		for (i = 0; i < plen; i++) {
+			if (port[i] < '0' || port[i] > '9' || pv > 65535)
+				break;
+			pv = pv * 10 + (unsigned long)(port[i] - '0');
+		}
+		if (plen == 0 || plen > 5 || i < plen || pv == 0 || pv > 65535)
+			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": port must be "
+			    "a number from 1 to 65535", q, qc);
+	}
+	n = (size_t)(auth_end - url);
+	if ((k->host = kcfg_strndup(h, (size_t)(h_end - h))) == NULL ||
+	    (k->server = kcfg_strndup(url, n)) == NULL)
+		return -1;
+	if (port != NULL)
+		k->port = kcfg_strndup(port, plen);
+	else
+		k->port = kcfg_strndup(k->scheme[4] == 's' ? "443" : "80",
+		    k->scheme[4] == 's' ? 3 : 2);
+	return k->port == NULL ? -1 : 0;
+}
+
+/* An absolute path, or one relative to the directory of the file that named it. */
+static int
+kcfg_path(const struct kcfg_file *f, const char *p, char *out, size_t n)
+{
+	int	r;
+
+	if (p[0] == '/')
+		r = snprintf(out, n, "%s", p);
+	else
+		r = snprintf(out, n, "%s/%s", f->dir, p);
+	return r < 0 || (size_t)r >= n ? -1 : 0;
+}
+
+static int
+has_pem(const unsigned char *b, size_t n)
+{
+	static const char	m[] = "-----BEGIN ";
+	size_t			i;
+
+	for (i = 0; n >= sizeof(m) - 1 && i <= n - (sizeof(m) - 1); i++)
+		if (memcmp(b + i, m, sizeof(m) - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * PEM bytes from KEY-data (base64) or else KEY (a file path), for entry "what"
+ * ("cluster \"x\""). Sets *out (NULL if neither is set). Returns 0 or -1 (logged).
+ */
+static int
+kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char *key,
+    const char *what, unsigned char **out, size_t *outlen)
+{
+	const char	*data, *path, *why;
+	size_t		 dline, pline;
+	char		 dkey[64], full[4096], q[512];
+
+	*out = NULL;
+	*outlen = 0;
+	snprintf(dkey, sizeof(dkey), "%s-data", key);
+	if (kcfg_get_str(f, m, dkey, what, &data, &dline) != 0 ||
+	    kcfg_get_str(f, m, key, what, &path, &pline) != 0)
+		return -1;
+	if (data != NULL) {
+		if ((*out = b64_decode(data, strlen(data), outlen, &why)) == NULL)
+			return kcfg_err(f, dline, "%s of %s: not valid base64 (%s)", dkey, what, why);
+		if (!has_pem(*out, *outlen))
+			return kcfg_err(f, dline, "%s of %s does not hold a PEM block "
+			    "(\"-----BEGIN ...\")", dkey, what);
+		return 0;
+	}
+	if (path == NULL)
+		return 0;
+	if (kcfg_path(f, path, full, sizeof(full)) != 0)
+		return kcfg_err(f, pline, "%s of %s: path too long", key, what);
+	if ((*out = kcfg_read_file(full, outlen, &why)) == NULL)
+		return kcfg_err(f, pline, "%s of %s: %s: %s", key, what,
+		    kcfg_q(q, sizeof(q), full), why);
+	if (!has_pem(*out, *outlen))
+		return kcfg_err(f, pline, "%s of %s: %s does not hold a PEM block "
+		    "(\"-----BEGIN ...\")", key, what, kcfg_q(q, sizeof(q), full));
+	return 0;
+}
+
+int
+kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
+    const struct yaml_node *c, size_t line)
+{
+	const struct yaml_node	*v;
+	const char		*server, *sni, *proxy;
+	size_t			 sline, vline, l;
+	char			 what[160], q[128];
+
+	snprintf(what, sizeof(what), "cluster \"%s\"", kcfg_q(q, sizeof(q), name));
+	if (c == NULL)
+		return kcfg_err(f, line, "%s has no \"cluster:\" settings", what);
+	if (kcfg_get_str(f, c, "server", what, &server, &sline) != 0)
+		return -1;
+	if (server == NULL)
+		return kcfg_err(f, sline ? sline : line, "%s has no server", what);
+	if (kcfg_server_parse(k, f, sline, name, server) != 0)
+		return -1;
+	if (kcfg_get_str(f, c, "proxy-url", what, &proxy, &l) != 0)
+		return -1;
+	if (proxy != NULL)
+		return kcfg_err(f, l, "%s sets proxy-url, which carrier-lock does not support",
+		    what);
+	if (kcfg_get_str(f, c, "tls-server-name", what, &sni, &l) != 0)
+		return -1;
+	if (sni != NULL && (k->tls_server_name = kcfg_strndup(sni, strlen(sni))) == NULL)
+		return -1;
+	v = kcfg_map_get(c, "insecure-skip-tls-verify", &vline);
+	if (v != NULL && !yaml_is_null(v)) {
+		/* As kubectl's JSON decoding: a bool, not the string "true". */
+		if (v->kind != YAML_SCALAR || v->quoted)
+			return kcfg_err(f, vline, "insecure-skip-tls-verify of %s must be true "
+			    "or false", what);
+		if (strcmp(v->scalar, "true") == 0 || strcmp(v->scalar, "True") == 0 ||
+		    strcmp(v->scalar, "TRUE") == 0)
+			k->insecure = 1;
+		else if (strcmp(v->scalar, "false") != 0 && strcmp(v->scalar, "False") != 0 &&
+		    strcmp(v->scalar, "FALSE") != 0)
+			return kcfg_err(f, vline, "insecure-skip-tls-verify of %s must be true "
+			    "or false", what);
+	}
+	if (kcfg_pem_field(f, c, "certificate-authority", what, &k->ca, &k->ca_len) != 0)
+		return -1;
+	if (k->insecure && k->ca != NULL)
+		return kcfg_err(f, vline, "%s sets both a certificate authority and "
+		    "insecure-skip-tls-verify; kubectl refuses that too", what);
+	return 0;
+}
+
+/* Refuses credentials that carrier-lock cannot use, naming them. */
+static int
+kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
+    const char *what)
+{
+	static const char	*imp[] = { "as", "as-uid", "as-groups", "as-user-extra" };
+	const struct yaml_node	*v, *cmd;
+	size_t			 line, i;
+	char			 q[128];
+
+	v = kcfg_map_get(u, "exec", &line);
+	if (v != NULL && !yaml_is_null(v)) {
+		cmd = yaml_get(v, "command");
+		return kcfg_err(f, line, "%s uses an exec credential plugin (%s), which "
+		    "carrier-lock does not support yet", what, cmd != NULL &&
+		    cmd->kind == YAML_SCALAR ? kcfg_q(q, sizeof(q), cmd->scalar) : "no command");
+	}
+	v = kcfg_map_get(u, "auth-provider", &line);
+	if (v != NULL && !yaml_is_null(v)) {
+		cmd = yaml_get(v, "name");
+		return kcfg_err(f, line, "%s uses the auth-provider plugin (%s), which "
+		    "carrier-lock does not support", what, cmd != NULL &&
+		    cmd->kind == YAML_SCALAR ? kcfg_q(q, sizeof(q), cmd->scalar) : "no name");
+	}
+	if (((v = kcfg_map_get(u, "username", &line)) != NULL && !yaml_is_null(v)) ||
+	    ((v = kcfg_map_get(u, "password", &line)) != NULL && !yaml_is_null(v)))
+		return kcfg_err(f, line, "%s uses basic authentication (username/password), "
+		    "which carrier-lock does not support", what);
+	for (i = 0; i < sizeof(imp) / sizeof(imp[0]); i++)
+		if ((v = kcfg_map_get(u, imp[i], &line)) != NULL && !yaml_is_null(v))
+			return kcfg_err(f, line, "%s sets impersonation (%s), which "
+			    "carrier-lock does not support", what, imp[i]);
+	return 0;
+}
+
+/* A bearer token goes into an HTTP header: printable ASCII without spaces only. */
+static int
+kcfg_token_ok(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if (*t <= 0x20 || *t >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
+    const struct yaml_node *u)
+{
+	const char	*tok, *tokfile, *why;
+	unsigned char	*buf;
+	size_t		 tline, fline, len, certline, keyline;
+	char		 what[160], q[128], full[4096], qp[512];
+
+	snprintf(what, sizeof(what), "user \"%s\"", kcfg_q(q, sizeof(q), name));
+	if (u == NULL)
+		return 0;
+	if (kcfg_user_unsupported(f, u, what) != 0)
+		return -1;
+	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len) != 0 ||
+	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len) != 0)
+		return -1;
+	if ((k->cert == NULL) != (k->key == NULL)) {
+		kcfg_map_get(u, "client-certificate-data", &certline);
+		if (certline == 0)
+			kcfg_map_get(u, "client-certificate", &certline);
+		kcfg_map_get(u, "client-key-data", &keyline);
+		if (keyline == 0)
+			kcfg_map_get(u, "client-key", &keyline);
+		return kcfg_err(f, certline ? certline : keyline, "%s has a client %s but no "
+		    "client %s", what, k->cert ? "certificate" : "key",
+		    k->cert ? "key" : "certificate");
+	}
+	if (kcfg_get_str(f, u, "token", what, &tok, &tline) != 0 ||
+	    kcfg_get_str(f, u, "tokenFile", what, &tokfile, &fline) != 0)
+		return -1;
+	if (tok != NULL) {
+		if (!kcfg_token_ok(tok))
+			return kcfg_err(f, tline, "token of %s holds spaces or control characters",
+			    what);
+		return (k->token = kcfg_strndup(tok, strlen(tok))) == NULL ? -1 : 0;
+	}
+	if (tokfile == NULL)
+		return 0;
+	if (kcfg_path(f, tokfile, full, sizeof(full)) != 0)
+		return kcfg_err(f, fline, "tokenFile of %s: path too long", what);
+	if ((buf = kcfg_read_file(full, &len, &why)) == NULL)
+		return kcfg_err(f, fline, "tokenFile of %s: %s: %s", what,
+		    kcfg_q(qp, sizeof(qp), full), why);
+	k->token = (char *)buf;
+	kcfg_trim(k->token, &len);
+	if (len == 0 || !kcfg_token_ok(k->token) || strlen(k->token) != len)
+		return kcfg_err(f, fline, "tokenFile of %s: %s is empty or holds spaces or "
+		    "control characters", what, kcfg_q(qp, sizeof(qp), full));
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * kcfg_int.h: what kcfg.c (finding and merging kubeconfig files) shares with
+ * kcfg_entry.c (reading one cluster and one user entry) and kcfg_incluster.c.
+ * Not for other modules.
+ */
+#ifndef CL_KCFG_INT_H
+#define CL_KCFG_INT_H
+
+#include <stddef.h>
+
+struct kcfg;
+struct yaml_node;
+
+/* One loaded kubeconfig file. */
+struct kcfg_file {
+	char			*path;
+	char			*dir;	/* relative paths in the file are relative to this */
+	struct yaml_node	*root;	/* a MAP */
+	int			 incluster; /* messages say "in-cluster config", not a path */
+};
+
+/*
+ * Reads a whole regular file of at most KCFG_MAX_FILE bytes into a malloc'd buffer,
+ * NUL-terminated (not counted in *len). Returns NULL with *why set to a static reason
+ * (strerror or a size message) and errno kept; the caller logs with the path.
+ */
+unsigned char	*kcfg_read_file(const char *path, size_t *len, const char **why);
+
+/* Overwrites n bytes in a way the compiler does not remove; NULL is allowed. */
+void		 kcfg_wipe(void *p, size_t n);
+
+/*
+ * Logs "kubeconfig PATH:LINE: MESSAGE" (no ":LINE" when line is 0) once.
+ * Returns -1, for "return kcfg_err(...)".
+ */
+int		 kcfg_err(const struct kcfg_file *, size_t line, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Copies s into buf (size n) with bytes outside printable ASCII replaced, for messages. */
+const char	*kcfg_q(char *buf, size_t n, const char *s);
+
+/* The value of key in map and the line of the key (0 if absent). */
+const struct yaml_node	*kcfg_map_get(const struct yaml_node *map, const char *key,
+			    size_t *line);
+
+/*
+ * The string value of key in map, NULL when absent, null or "". Returns -1 (logged)
+ * if the value is a mapping or sequence. *line is the key's line, or 0.
+ */
+int		 kcfg_get_str(const struct kcfg_file *, const struct yaml_node *map,
+		    const char *key, const char *what, const char **out, size_t *line);
+
+/*
+ * Strips leading and trailing whitespace of the NUL-terminated s of *len bytes in
+ * place, as client-go does with token and namespace files; updates *len.
+ */
+void		 kcfg_trim(char *s, size_t *len);
+
+/* Does s hold a valid namespace name (an RFC 1123 label)? */
+int		 kcfg_valid_namespace(const char *s);
+
+/* Fills k's server fields from the server URL; errors are logged as file:line. */
+int		 kcfg_server_parse(struct kcfg *k, const struct kcfg_file *, size_t line,
+		    const char *cluster, const char *url);
+/* Fills the cluster fields of k from a "cluster:" mapping (may be NULL: refused). */
+int		 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *,
+		    const char *name, const struct yaml_node *cluster, size_t line);
+/* Fills the credentials in k from a "user:" mapping (NULL: anonymous). */
+int		 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *,
+		    const char *name, const struct yaml_node *user);
+
+/*
+ * Is an in-cluster configuration possible (both service variables set and not
+ * empty)? If not, *why says which variable is missing, for the "tried" message.
+ */
+int		 kcfg_incluster_possible(const char **why);
+/* Fills k from the service variables and kcfg_sa_dir. Returns 0 or -1 (logged). */
+int		 kcfg_incluster_load(struct kcfg *k);
+
+#endif
