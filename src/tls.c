@@ -404,30 +404,40 @@ bigint_eq(const unsigned char *a, size_t alen, const unsigned char *b, size_t bl
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* 1 when sk is the private half of the RSA public key pk, 0 when not, -1 on error. */
+/*
+ * 1 when sk is the private half of the RSA public key pk, 0 when not, -1 on error.
+ * The moduli are compared, then a signature made with sk must verify with pk (which
+ * also covers the exponent: BearSSL's br_rsa_compute_pubexp() cannot recover it for
+ * primes p = 1 mod 4).
+ */
 static int
 rsa_key_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 {
+	static const unsigned char hash[32] = "carrier-lock key/cert match.....";
 	br_rsa_compute_modulus	 modulus = br_rsa_compute_modulus_get_default();
-	br_rsa_compute_pubexp	 pubexp = br_rsa_compute_pubexp_get_default();
-	unsigned char		*n, e[4];
+	unsigned char		*n = NULL, *sig = NULL, out[32];
 	size_t			 nlen;
-	uint32_t		 ev;
-	int			 same;
+	int			 rc = -1;
 
-	if ((nlen = modulus(NULL, sk)) == 0 || (ev = pubexp(sk)) == 0)
+	if ((nlen = modulus(NULL, sk)) == 0)
 		return -1;
-	if ((n = malloc(nlen)) == NULL || modulus(n, sk) != nlen) {
-		free(n);
-		return -1;
+	if ((n = malloc(nlen)) == NULL || (sig = malloc(nlen)) == NULL ||
+	    modulus(n, sk) != nlen)
+		goto done;
+	rc = 0;
+	if (!bigint_eq(n, nlen, pk->n, pk->nlen))
+		goto done;
+	if (br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, sizeof(hash), sk,
+	    sig) != 1) {
+		rc = -1;
+		goto done;
 	}
-	e[0] = (unsigned char)(ev >> 24);
-	e[1] = (unsigned char)(ev >> 16);
-	e[2] = (unsigned char)(ev >> 8);
-	e[3] = (unsigned char)ev;
-	same = bigint_eq(n, nlen, pk->n, pk->nlen) && bigint_eq(e, 4, pk->e, pk->elen);
+	rc = br_rsa_pkcs1_vrfy_get_default()(sig, (sk->n_bitlen + 7) / 8, BR_HASH_OID_SHA256,
+	    sizeof(out), pk, out) == 1 && memcmp(out, hash, sizeof(out)) == 0;
+done:
 	free(n);
-	return same;
+	free(sig);
+	return rc;
 }
 
 /* 1 when sk is the private half of the EC public key pk, 0 when not, -1 on error. */
@@ -780,7 +790,8 @@ ipc_end_chain(const br_x509_class **ctx)
 	unsigned		 r;
 	size_t			 i;
 
-	if ((r = (*c->inner)->end_chain(c->inner)) != BR_ERR_X509_OK)
+	/* end_chain returns 0 on success (BR_ERR_X509_OK is internal to the engine). */
+	if ((r = (*c->inner)->end_chain(c->inner)) != 0)
 		return r;
 	if (c->ncert == 0)
 		return BR_ERR_X509_EMPTY_CHAIN;
@@ -794,7 +805,7 @@ ipc_end_chain(const br_x509_class **ctx)
 	/* All entries are compared, also those past TLS_MAX_SAN_IPS: re-read when needed. */
 	for (i = 0; i < (size_t)c->nips && i < TLS_MAX_SAN_IPS; i++)
 		if (c->ips[i].len == c->iplen && memcmp(c->ips[i].addr, c->ip, c->iplen) == 0)
-			return BR_ERR_X509_OK;
+			return 0;
 	if (c->nips > TLS_MAX_SAN_IPS) {
 		struct x509ext_ip	*all;
 		int			 n, j, ok = 0;
@@ -807,7 +818,7 @@ ipc_end_chain(const br_x509_class **ctx)
 				ok = 1;
 		free(all);
 		if (ok)
-			return BR_ERR_X509_OK;
+			return 0;
 	}
 	return BR_ERR_X509_BAD_SERVER_NAME;
 }
@@ -870,8 +881,7 @@ ins_end_chain(const br_x509_class **ctx)
 		return BR_ERR_X509_EMPTY_CHAIN;
 	if ((e = br_x509_decoder_last_error(&c->dc)) != 0)
 		return (unsigned)e;
-	return br_x509_decoder_get_pkey(&c->dc) != NULL ? BR_ERR_X509_OK :
-	    BR_ERR_X509_UNSUPPORTED;
+	return br_x509_decoder_get_pkey(&c->dc) != NULL ? 0 : BR_ERR_X509_UNSUPPORTED;
 }
 
 static const br_x509_pkey *

@@ -1,0 +1,413 @@
+/*
+ * test_tls.c: src/tls.c. Credential loading is driven by the "ctx" lines of
+ * tests/data/pem/cases.txt; handshakes run against `openssl s_server` on a loopback port
+ * (skipped, and said so, when openssl is not installed), covering IP and DNS name checks,
+ * RSA and EC client keys, trust failures, alerts, and read deadlines.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "clock.h"
+#include "net.h"
+#include "test.h"
+#include "tls.h"
+
+#define DATA	"tests/data/pem/"
+
+extern char **environ;
+
+static unsigned char *
+slurp(const char *name, size_t *len)
+{
+	char		 path[512];
+	FILE		*f;
+	unsigned char	*buf;
+	long		 n;
+
+	*len = 0;
+	if (name == NULL || strcmp(name, "-") == 0)
+		return NULL;
+	snprintf(path, sizeof(path), DATA "%s", name);
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "test_tls: cannot open %s\n", path);
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* stderr capture, to assert on what was logged. */
+static int	 saved_stderr = -1;
+static FILE	*capture_file;
+static char	 captured[4096];
+
+static void
+capture_start(void)
+{
+	fflush(stderr);
+	capture_file = tmpfile();
+	saved_stderr = dup(2);
+	dup2(fileno(capture_file), 2);
+}
+
+static const char *
+capture_end(void)
+{
+	size_t	n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(capture_file);
+	n = fread(captured, 1, sizeof(captured) - 1, capture_file);
+	captured[n] = '\0';
+	fclose(capture_file);
+	return captured;
+}
+
+/* Builds a context from fixture names ("-" for none, CA "insecure"); logs captured. */
+static struct tls_ctx *
+ctx_from(const char *ca, const char *cert, const char *key, const char **log)
+{
+	struct tls_config	 cfg;
+	struct tls_ctx		*t;
+	unsigned char		*cab, *certb, *keyb;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.insecure = strcmp(ca, "insecure") == 0;
+	cab = cfg.insecure ? NULL : slurp(ca, &cfg.ca_pem_len);
+	certb = slurp(cert, &cfg.cert_pem_len);
+	keyb = slurp(key, &cfg.key_pem_len);
+	cfg.ca_pem = cab;
+	cfg.cert_pem = certb;
+	cfg.key_pem = keyb;
+	cfg.where = "kubeconfig test";
+	capture_start();
+	t = tls_ctx_new(&cfg);
+	*log = capture_end();
+	free(cab);
+	free(certb);
+	free(keyb);
+	return t;
+}
+
+static void
+test_ctx_cases(void)
+{
+	FILE		*f;
+	char		 line[1024], *fl[8], *tok, want[128], descr[512];
+	const char	*log;
+	struct tls_ctx	*t;
+	int		 nf, n = 0;
+	size_t		 i;
+
+	if ((f = fopen(DATA "cases.txt", "r")) == NULL) {
+		test_cond("open " DATA "cases.txt", 0);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		nf = 0;
+		for (tok = strtok(line, " \t\n"); tok != NULL && nf < 8; tok = strtok(NULL, " \t\n"))
+			fl[nf++] = tok;
+		if (nf != 5 || strcmp(fl[0], "ctx") != 0)
+			continue;
+		n++;
+		t = ctx_from(fl[1], fl[2], fl[3], &log);
+		snprintf(want, sizeof(want), "%s", fl[4]);
+		for (i = 0; want[i]; i++)
+			if (want[i] == '+')
+				want[i] = ' ';
+		snprintf(descr, sizeof(descr), "tls_ctx_new(%s, %s, %s): %s", fl[1], fl[2],
+		    fl[3], want);
+		if (strcmp(want, "ok") == 0) {
+			test_cond(descr, t != NULL && (strcmp(fl[1], "insecure") == 0 ||
+			    log[0] == '\0'));
+		} else {
+			if (t != NULL || strstr(log, want) == NULL)
+				printf("# logged: %s", log);
+			test_cond(descr, t == NULL && strstr(log, want) != NULL &&
+			    strstr(log, "kubeconfig test") != NULL);
+		}
+		/* Key and certificate bytes are never printed (base64 DER starts "MI"). */
+		snprintf(descr, sizeof(descr), "tls_ctx_new(%s, %s, %s) prints no key or "
+		    "certificate bytes", fl[1], fl[2], fl[3]);
+		test_cond(descr, strstr(log, "MI") == NULL);
+		tls_ctx_free(t);
+	}
+	fclose(f);
+	test_cond("cases.txt has at least 20 ctx cases", n >= 20);
+}
+
+static void
+test_error_names(void)
+{
+	char	buf[256];
+
+	test_cond("tls_error_str names BR_ERR_X509_NOT_TRUSTED",
+	    strstr(tls_error_str(BR_ERR_X509_NOT_TRUSTED, buf, sizeof(buf)),
+	    "BR_ERR_X509_NOT_TRUSTED (") == buf);
+	test_cond("tls_error_str names BR_ERR_X509_EXPIRED",
+	    strstr(tls_error_str(BR_ERR_X509_EXPIRED, buf, sizeof(buf)), "BR_ERR_X509_EXPIRED") == buf);
+	test_cond("tls_error_str names BR_ERR_BAD_VERSION",
+	    strstr(tls_error_str(BR_ERR_BAD_VERSION, buf, sizeof(buf)), "BR_ERR_BAD_VERSION") == buf);
+	test_cond("tls_error_str: received alert 42 is bad_certificate",
+	    strstr(tls_error_str(BR_ERR_RECV_FATAL_ALERT + 42, buf, sizeof(buf)),
+	    "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert 42 bad_certificate") == buf);
+	test_cond("tls_error_str: received alert 48 is unknown_ca",
+	    strstr(tls_error_str(BR_ERR_RECV_FATAL_ALERT + 48, buf, sizeof(buf)), "unknown_ca") != NULL);
+	test_cond("tls_error_str: received alert 45 is certificate_expired",
+	    strstr(tls_error_str(BR_ERR_RECV_FATAL_ALERT + 45, buf, sizeof(buf)),
+	    "certificate_expired") != NULL);
+	test_cond("tls_error_str: sent alert",
+	    strstr(tls_error_str(BR_ERR_SEND_FATAL_ALERT + 80, buf, sizeof(buf)),
+	    "BR_ERR_SEND_FATAL_ALERT (we sent fatal alert 80 internal_error") == buf);
+	test_cond("tls_error_str: unknown code by number",
+	    strcmp(tls_error_str(9999, buf, sizeof(buf)), "BearSSL error 9999") == 0);
+	test_cond("tls_error_str truncates safely",
+	    strlen(tls_error_str(BR_ERR_X509_NOT_TRUSTED, buf, 8)) == 7);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Handshakes against openssl s_server.
+ */
+
+static pid_t	server_pid;
+static char	server_port[16];
+
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd, port = -1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Starts s_server, requiring a client certificate from either test CA. 0 or -1. */
+static int
+server_start(void)
+{
+	char			 accept[64];
+	char			*argv[] = { "openssl", "s_server", "-accept", accept, "-cert",
+	    DATA "server-ip.crt", "-key", DATA "server-ip.key", "-CAfile", DATA "bundle.crt",
+	    "-Verify", "2", "-tls1_2", "-www", "-quiet", NULL };
+	posix_spawn_file_actions_t fa;
+	int64_t			 until;
+	int			 port, fd;
+
+	if ((port = free_port()) < 0)
+		return -1;
+	snprintf(server_port, sizeof(server_port), "%d", port);
+	snprintf(accept, sizeof(accept), "127.0.0.1:%d", port);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&server_pid, "openssl", &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	until = clock_deadline(10000);
+	while (clock_ms() < until) {
+		capture_start();
+		fd = net_connect("127.0.0.1", server_port, clock_deadline(500), "s_server");
+		capture_end();
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+static void
+server_stop(void)
+{
+	if (server_pid > 0) {
+		kill(server_pid, SIGTERM);
+		waitpid(server_pid, NULL, 0);
+	}
+}
+
+/*
+ * Connects and handshakes with server_name; returns the connection or NULL, with what
+ * was logged in *log. *fdp is the socket (closed by the caller).
+ */
+static struct tls_conn *
+handshake(struct tls_ctx *t, const char *server_name, int *fdp, const char **log)
+{
+	struct tls_conn	*c = NULL;
+
+	capture_start();
+	*fdp = net_connect("127.0.0.1", server_port, clock_deadline(5000), "s_server");
+	if (*fdp >= 0)
+		c = tls_conn_new(t, *fdp, server_name, clock_deadline(5000), "https://s_server");
+	*log = capture_end();
+	return c;
+}
+
+/* Sends GET / and reads the whole reply; 1 when it is s_server's 200 page. */
+static int
+get_page(struct tls_conn *c)
+{
+	static const char	 req[] = "GET / HTTP/1.0\r\n\r\n";
+	char			 buf[65536];
+	size_t			 got = 0;
+	ssize_t			 n;
+
+	if (tls_write_all(c, req, sizeof(req) - 1, clock_deadline(5000)) != 0)
+		return 0;
+	while (got < sizeof(buf) - 1 &&
+	    (n = tls_read(c, buf + got, sizeof(buf) - 1 - got, clock_deadline(5000))) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	return strncmp(buf, "HTTP/1.0 200", 12) == 0;
+}
+
+struct hs_case {
+	const char	*name;		/* server name given to tls_conn_new */
+	const char	*ca, *cert, *key;
+	const char	*want;		/* NULL: success; else a substring of the message */
+	const char	*want2;		/* another substring, or NULL */
+};
+
+static void
+test_handshakes(void)
+{
+	static const struct hs_case cases[] = {
+		{ "127.0.0.1", "ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs1.key", NULL, NULL },
+		{ "::1", "ca-rsa.crt", "client-ec.crt", "client-ec.sec1.key", NULL, NULL },
+		{ "0:0::1", "ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs8.key", NULL, NULL },
+		{ "localhost", "ca-rsa.crt", "client-ecca.crt", "client-ecca.sec1.key", NULL, NULL },
+		{ "127.0.0.1", "bundle.crt", "client-ec.crt", "client-ec.pkcs8.key", NULL, NULL },
+		{ "127.0.0.2", "ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs1.key",
+		    "BR_ERR_X509_BAD_SERVER_NAME", "not valid for IP 127.0.0.2 (its IP "
+		    "subjectAltNames: 127.0.0.1, ::1)" },
+		{ "::2", "ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs1.key",
+		    "BR_ERR_X509_BAD_SERVER_NAME", "::2" },
+		{ "example.test", "ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs1.key",
+		    "BR_ERR_X509_BAD_SERVER_NAME", "\"example.test\"" },
+		{ "127.0.0.1", "ca-ec.crt", "client-rsa.crt", "client-rsa.pkcs1.key",
+		    "BR_ERR_X509_NOT_TRUSTED", "kubeconfig test" },
+		{ "127.0.0.1", "ca-rsa.crt", "-", "-", "BR_ERR_RECV_FATAL_ALERT", NULL },
+		{ "127.0.0.2", "insecure", "client-rsa.crt", "client-rsa.pkcs1.key", NULL, NULL },
+		{ "example.test", "insecure", "client-ec.crt", "client-ec.sec1.key", NULL, NULL },
+	};
+	struct tls_ctx	*t;
+	struct tls_conn	*c;
+	const char	*log;
+	char		 descr[512];
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct hs_case *k = &cases[i];
+
+		if ((t = ctx_from(k->ca, k->cert, k->key, &log)) == NULL) {
+			test_cond(k->name, 0);
+			continue;
+		}
+		c = handshake(t, k->name, &fd, &log);
+		snprintf(descr, sizeof(descr), "handshake as %s, CA %s, client %s: %s", k->name,
+		    k->ca, k->cert, k->want ? k->want : "ok, and GET / works");
+		if (k->want == NULL) {
+			if (c == NULL)
+				printf("# logged: %s", log);
+			test_cond(descr, c != NULL && get_page(c));
+		} else {
+			if (c != NULL || strstr(log, k->want) == NULL ||
+			    (k->want2 && strstr(log, k->want2) == NULL))
+				printf("# logged: %s", log);
+			test_cond(descr, c == NULL && strstr(log, k->want) != NULL &&
+			    (k->want2 == NULL || strstr(log, k->want2) != NULL) &&
+			    strstr(log, "https://s_server: TLS handshake failed: ") != NULL);
+		}
+		tls_conn_free(c);
+		if (fd >= 0)
+			close(fd);
+		tls_ctx_free(t);
+	}
+}
+
+/* A read deadline leaves the connection usable; EOF after the reply reads as 0. */
+static void
+test_deadline(void)
+{
+	struct tls_ctx	*t;
+	struct tls_conn	*c;
+	const char	*log;
+	char		 buf[64];
+	int64_t		 t0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((t = ctx_from("ca-rsa.crt", "client-rsa.crt", "client-rsa.pkcs1.key", &log)) == NULL ||
+	    (c = handshake(t, "127.0.0.1", &fd, &log)) == NULL) {
+		test_cond("deadline test setup", 0);
+		tls_ctx_free(t);
+		return;
+	}
+	t0 = clock_ms();
+	errno = 0;
+	n = tls_read(c, buf, sizeof(buf), clock_deadline(200));
+	test_cond("tls_read with nothing to read fails at its deadline with ETIMEDOUT",
+	    n == -1 && errno == ETIMEDOUT && clock_ms() - t0 >= 150 && clock_ms() - t0 < 3000);
+	test_cond("tls_conn_error says it timed out", strstr(tls_conn_error(c), "timed out") != NULL);
+	test_cond("the connection is still usable after a read deadline", get_page(c));
+	test_cond("after the server closed, tls_read returns 0",
+	    tls_read(c, buf, sizeof(buf), clock_deadline(1000)) == 0);
+	tls_conn_free(c);
+	close(fd);
+	tls_ctx_free(t);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_error_names();
+	test_ctx_cases();
+	if (access("/usr/bin/openssl", X_OK) != 0) {
+		printf("# openssl not installed: handshake tests skipped\n");
+		return test_report();
+	}
+	if (server_start() != 0) {
+		test_cond("openssl s_server starts on a loopback port", 0);
+		server_stop();
+		return test_report();
+	}
+	test_handshakes();
+	test_deadline();
+	server_stop();
+	return test_report();
+}
