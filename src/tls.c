@@ -1105,7 +1105,7 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *server_name, int64_t deadlin
 			conn_describe_name(c);
 		else if (br_ssl_engine_last_error(&c->sc.eng) == BR_ERR_X509_NOT_TRUSTED)
 			snprintf(c->err + strlen(c->err), sizeof(c->err) - strlen(c->err),
-			    " [%s]", t->where);
+			    "; CA from %s", t->where);
 		log_error("%s: TLS handshake failed: %s", where, c->err);
 		errno = saved;
 		goto fail;

@@ -340,6 +340,8 @@ test_handshakes(void)
 		c = handshake(t, k->name, &fd, &log);
 		snprintf(descr, sizeof(descr), "handshake as %s, CA %s, client %s: %s", k->name,
 		    k->ca, k->cert, k->want ? k->want : "ok, and GET / works");
+		if (getenv("TEST_TLS_VERBOSE") != NULL && log[0] != '\0')
+			printf("# %s", log);
 		if (k->want == NULL) {
 			if (c == NULL)
 				printf("# logged: %s", log);
