@@ -217,7 +217,7 @@ yp_block_map(struct yp *p, size_t col, size_t depth)
 			else if (p->st == YL_CONTENT && p->ind == col && yp_is_seq_item(p))
 				v = yp_block_seq(p, col, depth + 1);
 			else
-				v = yp_scalar(p, kline, yp_strndup(p, "", 0), 0);
+				v = yp_null(p, kline, depth + 1);
 		}
 		if (v == NULL) {
 			free(key);
@@ -269,7 +269,7 @@ yp_block_seq(struct yp *p, size_t col, size_t depth)
 			if (p->st == YL_CONTENT && p->ind > col)
 				v = yp_block_node(p, depth + 1, col + 1);
 			else
-				v = yp_scalar(p, iline, yp_strndup(p, "", 0), 0);
+				v = yp_null(p, iline, depth + 1);
 		} else if (tab) {
 			yp_fail(p, p->line, "tab in indentation");
 			goto fail;

@@ -48,6 +48,14 @@ yp_scalar(struct yp *p, size_t line, char *s, int quoted)
 	return n;
 }
 
+struct yaml_node *
+yp_null(struct yp *p, size_t line, size_t depth)
+{
+	if (depth > YAML_MAX_DEPTH)
+		return yp_failf(p, line, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+	return yp_scalar(p, line, yp_strndup(p, "", 0), 0);
+}
+
 char *
 yp_strndup(struct yp *p, const char *s, size_t n)
 {
@@ -236,7 +244,7 @@ yp_flow_coll(struct yp *p, size_t depth)
 				goto unterm;
 		}
 		if (close == '}' && (yp_ch(p, 0) == ',' || yp_ch(p, 0) == '}'))
-			v = yp_scalar(p, p->line, yp_strndup(p, "", 0), 0);
+			v = yp_null(p, p->line, depth + 1);
 		else
 			v = yp_flow_node(p, depth + 1);
 		if (v == NULL)

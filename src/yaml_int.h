@@ -123,6 +123,8 @@ char		*yp_plain_block(struct yp *, size_t min_ind);
 
 struct yaml_node *yp_node(struct yp *, enum yaml_kind, size_t line);
 struct yaml_node *yp_scalar(struct yp *, size_t line, char *s, int quoted);
+/* An empty plain scalar (a null value) at depth, which is checked. */
+struct yaml_node *yp_null(struct yp *, size_t line, size_t depth);
 char		*yp_strndup(struct yp *, const char *s, size_t n);
 int		 yp_add(struct yp *, struct yaml_node *c, char *key, size_t kline,
 		    struct yaml_node *v);

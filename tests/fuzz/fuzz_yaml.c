@@ -1,0 +1,58 @@
+/*
+ * fuzz_yaml.c: yaml_parse() over arbitrary bytes. Checks, beyond the sanitizers:
+ * an error has a message and a line within the input; a tree is no deeper than
+ * YAML_MAX_DEPTH, every node's line is within the input, lines never go backwards
+ * along a collection, and no mapping holds a key twice (yaml_get finds each key at
+ * its own index).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yaml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(const struct yaml_node *n, size_t depth, size_t lines)
+{
+	size_t	i;
+
+	if (depth > YAML_MAX_DEPTH || n->line < 1 || n->line > lines)
+		abort();
+	if (n->kind == YAML_SCALAR) {
+		if (n->scalar == NULL || n->n != 0)
+			abort();
+		return;
+	}
+	for (i = 0; i < n->n; i++) {
+		if (i > 0 && n->vals[i]->line < n->vals[i - 1]->line)
+			abort();
+		if (n->kind == YAML_MAP) {
+			if (n->key_lines[i] < 1 || n->key_lines[i] > lines ||
+			    yaml_get(n, n->keys[i]) != n->vals[i])
+				abort();
+		}
+		check(n->vals[i], depth + 1, lines);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct yaml_node	*root;
+	const char		*err;
+	size_t			 errline, lines = 1, i;
+
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	root = yaml_parse((const char *)data, size, &err, &errline);
+	if (root == NULL) {
+		if (err == NULL || err[0] == '\0' || errline < 1 || errline > lines)
+			abort();
+		return 0;
+	}
+	check(root, 1, lines);
+	yaml_free(root);
+	return 0;
+}
