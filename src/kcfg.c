@@ -95,7 +95,7 @@ kcfg_read_file(const char *path, size_t *len, const char **why)
 		goto syserr;
 	}
 	for (;;) {
-		if (cap - n < 4096 + 1) {
+		if (cap - n < 4096 + 1 && cap < (size_t)KCFG_MAX_FILE + 2) {
 			/* Grow up to one byte past the cap, to tell "exactly the cap" from "more". */
 			cap = cap == 0 ? 8192 : cap * 2;
 			if (cap > (size_t)KCFG_MAX_FILE + 2)
