@@ -143,25 +143,16 @@ raw_dup(const struct json *j, int i)
 	return jbuf_done(&b, NULL);
 }
 
-/* Reads a ConfigMap body into cm; -1 (logged) when it is not one. */
+/* Reads ConfigMap object obj of j into cm; -1 (logged) when it is not one. */
 static int
-parse_cm(const struct kube *kb, const char *what, const struct httpc_reply *r,
+cm_from_json(const struct kube *kb, const char *what, const struct json *j, int obj,
     struct kube_cm *cm)
 {
-	struct json	*j;
-	const char	*err;
-	int		 meta, data, v;
+	int	meta = json_get(j, obj, "metadata"), data = json_get(j, obj, "data"), v;
 
-	if ((j = json_parse(r->body, r->len, &err)) == NULL) {
-		log_error("%s: %s: reply is not JSON: %s", kb->url, what, err);
-		return -1;
-	}
-	meta = json_get(j, 0, "metadata");
-	data = json_get(j, 0, "data");
 	cm->rv = json_str(j, json_get(j, meta, "resourceVersion"));
 	if (cm->rv == NULL || cm->rv[0] == '\0') {
 		log_error("%s: %s: reply has no metadata.resourceVersion", kb->url, what);
-		json_free(j);
 		return -1;
 	}
 	if ((v = json_get(j, data, KUBE_KEY_HOLDER)) >= 0 && (cm->holder = json_str(j, v)) == NULL)
@@ -170,12 +161,28 @@ parse_cm(const struct kube *kb, const char *what, const struct httpc_reply *r,
 		goto bad;
 	cm->labels = raw_dup(j, json_get(j, meta, "labels"));
 	cm->annotations = raw_dup(j, json_get(j, meta, "annotations"));
-	json_free(j);
 	return 0;
 bad:
 	log_error("%s: %s: a data value of the ConfigMap is not a string", kb->url, what);
-	json_free(j);
 	return -1;
+}
+
+/* Reads a ConfigMap reply body into cm; -1 (logged) when it is not one. */
+static int
+parse_cm(const struct kube *kb, const char *what, const struct httpc_reply *r,
+    struct kube_cm *cm)
+{
+	struct json	*j;
+	const char	*err;
+	int		 rc;
+
+	if ((j = json_parse(r->body, r->len, &err)) == NULL) {
+		log_error("%s: %s: reply is not JSON: %s", kb->url, what, err);
+		return -1;
+	}
+	rc = cm_from_json(kb, what, j, 0, cm);
+	json_free(j);
+	return rc;
 }
 
 enum kube_rc
@@ -233,7 +240,7 @@ cm_body(const char *ns, const char *name, const struct kube_cm *old,
 
 static enum kube_rc
 cm_write(struct kube *kb, const char *method, const char *path, const char *what,
-    char *body, size_t len)
+    char *body, size_t len, struct kube_cm *now)
 {
 	struct httpc_reply	r = { 0 };
 	enum kube_rc		rc;
@@ -248,6 +255,10 @@ cm_write(struct kube *kb, const char *method, const char *path, const char *what
 	}
 	free(body);
 	rc = classify(kb, what, &r);
+	if (rc == KUBE_OK && now != NULL && parse_cm(kb, what, &r, now) != 0) {
+		kube_cm_clear(now);
+		rc = KUBE_ERR;
+	}
 	free(r.body);
 	return rc;
 }
@@ -262,12 +273,12 @@ kube_cm_create(struct kube *kb, const char *ns, const char *name,
 
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps", ns);
 	snprintf(what, sizeof(what), "create configmaps/%s in namespace %s", name, ns);
-	return cm_write(kb, "POST", path, what, body, len);
+	return cm_write(kb, "POST", path, what, body, len, NULL);
 }
 
 enum kube_rc
 kube_cm_update(struct kube *kb, const char *ns, const char *name,
-    const struct kube_cm *old, const char *holder, const char *fence)
+    const struct kube_cm *old, const char *holder, const char *fence, struct kube_cm *now)
 {
 	char	path[512], what[512];
 	size_t	len = 0;
@@ -275,33 +286,39 @@ kube_cm_update(struct kube *kb, const char *ns, const char *name,
 
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps/%s", ns, name);
 	snprintf(what, sizeof(what), "update configmaps/%s in namespace %s", name, ns);
-	return cm_write(kb, "PUT", path, what, body, len);
+	if (now != NULL)
+		memset(now, 0, sizeof(*now));
+	return cm_write(kb, "PUT", path, what, body, len, now);
 }
 
-/* Reads one watch event line; returns what it means for the waiter. */
+/*
+ * Reads one watch event line. ADDED/MODIFIED fill cm from the event's object (the caller
+ * clears it); BOOKMARK is KUBE_WATCH_DEADLINE (nothing happened); DELETED, ERROR (usually
+ * 410 Gone: our resourceVersion is too old) and anything unreadable end the watch.
+ */
 static enum kube_watch_rc
-watch_event(const struct kube *kb, const char *what, const char *line, size_t len)
+watch_event(const struct kube *kb, const char *what, const char *line, size_t len,
+    struct kube_cm *cm)
 {
 	struct json		*j;
 	const char		*err;
 	char			*type;
-	enum kube_watch_rc	 rc = KUBE_WATCH_CHANGED;
+	enum kube_watch_rc	 rc = KUBE_WATCH_RESTART;
 
 	if ((j = json_parse(line, len, &err)) == NULL) {
 		log_error("%s: %s: watch event is not JSON: %s", kb->url, what, err);
 		return KUBE_WATCH_RESTART;
 	}
 	type = json_str(j, json_get(j, 0, "type"));
-	if (type == NULL)
-		rc = KUBE_WATCH_RESTART;
-	else if (strcmp(type, "BOOKMARK") == 0)
-		rc = KUBE_WATCH_DEADLINE;	/* not a change: keep reading */
-	else if (strcmp(type, "ERROR") == 0) {
-		/* Usually 410 Gone: our resourceVersion is too old. Re-read and re-watch. */
-		log_verbose("%s: %s: watch ended by the server (ERROR event)", kb->url, what);
-		rc = KUBE_WATCH_RESTART;
-	}
 	log_verbose("%s: %s: event %s", kb->url, what, type ? type : "(none)");
+	if (type != NULL && strcmp(type, "BOOKMARK") == 0)
+		rc = KUBE_WATCH_DEADLINE;
+	else if (type != NULL && (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)) {
+		if (cm_from_json(kb, what, j, json_get(j, 0, "object"), cm) == 0)
+			rc = KUBE_WATCH_CHANGED;
+		else
+			kube_cm_clear(cm);
+	}
 	free(type);
 	json_free(j);
 	return rc;
@@ -338,10 +355,11 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 }
 
 enum kube_watch_rc
-kube_watch_next(struct kube *kb, int64_t deadline)
+kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 {
 	enum kube_watch_rc	rc;
 
+	memset(cm, 0, sizeof(*cm));
 	for (;;) {
 		char	*line;
 		size_t	 len;
@@ -350,8 +368,11 @@ kube_watch_next(struct kube *kb, int64_t deadline)
 		if (n == 1) {
 			if (len == 0)
 				continue;
-			if ((rc = watch_event(kb, kb->watch_what, line, len)) == KUBE_WATCH_DEADLINE)
-				continue;
+			rc = watch_event(kb, kb->watch_what, line, len, cm);
+			if (rc == KUBE_WATCH_DEADLINE)
+				continue;	/* a bookmark */
+			if (rc == KUBE_WATCH_CHANGED)
+				return rc;	/* the stream stays open */
 			break;
 		}
 		if (n == -2)
@@ -362,7 +383,6 @@ kube_watch_next(struct kube *kb, int64_t deadline)
 			rc = errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
 		break;
 	}
-	/* After a change or an end, the stream is done: drop its connection. */
 	httpc_stream_close(kb->watch);
 	return rc;
 }

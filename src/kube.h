@@ -54,9 +54,11 @@ enum kube_rc	 kube_cm_create(struct kube *, const char *ns, const char *name,
 /*
  * PUT, conditional on old->rv: data becomes exactly {holder (unless NULL), fence}; labels
  * and annotations are kept. KUBE_CONFLICT if the object changed since old was read.
+ * When now is not NULL and the update succeeds, it gets the object as written.
  */
 enum kube_rc	 kube_cm_update(struct kube *, const char *ns, const char *name,
-		    const struct kube_cm *old, const char *holder, const char *fence);
+		    const struct kube_cm *old, const char *holder, const char *fence,
+		    struct kube_cm *now);
 
 enum kube_watch_rc {
 	KUBE_WATCH_CHANGED,	/* the ConfigMap was modified or deleted: read it again */
@@ -75,10 +77,12 @@ enum kube_watch_rc {
 enum kube_watch_rc kube_watch_open(struct kube *, const char *ns, const char *name,
 		    const char *rv, int64_t until);
 /*
- * Waits for the next change on the open watch, skipping bookmarks. KUBE_WATCH_DEADLINE
- * leaves the stream open (call again); every other result closes it.
+ * Waits for the next change on the open watch, skipping bookmarks. KUBE_WATCH_CHANGED
+ * fills cm with the ConfigMap as changed (clear it after); it and KUBE_WATCH_DEADLINE
+ * leave the stream open (call again, or kube_watch_close); every other result closes it.
+ * A deletion is KUBE_WATCH_RESTART.
  */
-enum kube_watch_rc kube_watch_next(struct kube *, int64_t deadline);
+enum kube_watch_rc kube_watch_next(struct kube *, int64_t deadline, struct kube_cm *cm);
 void		 kube_watch_close(struct kube *);
 
 #endif

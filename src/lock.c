@@ -109,47 +109,108 @@ say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline)
 }
 
 /*
- * Waits for a change of the held lock read at rv, saying every 30 s who holds it.
- * Returns 0 to read again, 1 when the deadline passed, or a failed outcome.
+ * What a waiter knows of the holder's lease: the resourceVersion it last saw and since
+ * when (its own clock). A holder with a ttl that leaves that version unchanged for the
+ * ttl has stopped renewing: the lock may be taken over. No clocks are compared.
+ */
+struct lease_view {
+	char	rv[64];
+	int64_t	since;
+};
+
+/* Notes version rv of a held lock; returns when it expires (CLOCK_NEVER: no ttl). */
+static int64_t
+lease_note(struct lease_view *v, const char *rv, const struct record *r)
+{
+	if (strcmp(v->rv, rv) != 0) {
+		snprintf(v->rv, sizeof(v->rv), "%s", rv);
+		v->since = clock_ms();
+	}
+	if (r->ttl_ms <= 0)
+		return CLOCK_NEVER;
+	return v->since + r->ttl_ms;
+}
+
+/*
+ * Waits on a watch for the held lock read at cm->rv to change in a way that matters:
+ * freed, deleted, or its lease expired. Says every 30 s who holds it. Returns 0 to read
+ * again, 1 when the deadline passed, or -outcome.
  */
 static int
-wait_change(const struct lock_ctx *c, const char *rv, const struct record *holder,
-    int64_t deadline, int64_t *next_status, int *fails)
+wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline,
+    int64_t *next_status, struct lease_view *lease, int *fails)
 {
+	struct record		r;
 	enum kube_watch_rc	rc;
+	const char		*why;
+	int64_t			expires;
+	int			out = 0;
 
-	rc = kube_watch_open(c->kb, c->ns, c->name, rv, deadline);
+	if (record_parse(cm->holder, &r, &why) != 0)
+		return 0;
+	expires = lease_note(lease, cm->rv, &r);
+	rc = kube_watch_open(c->kb, c->ns, c->name, cm->rv, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
-		int64_t until = *next_status < deadline ? *next_status : deadline;
+		struct kube_cm	ev;
+		int64_t		until = deadline;
 
-		rc = kube_watch_next(c->kb, until);
-		if (rc != KUBE_WATCH_DEADLINE)
-			break;
-		if (clock_left(deadline) == 0) {
-			kube_watch_close(c->kb);
-			return 1;
+		if (*next_status < until)
+			until = *next_status;
+		if (expires < until)
+			until = expires;
+		rc = kube_watch_next(c->kb, until, &ev);
+		if (rc == KUBE_WATCH_DEADLINE) {
+			if (clock_left(deadline) == 0 || clock_left(expires) == 0) {
+				kube_watch_close(c->kb);
+				out = clock_left(deadline) == 0;
+				goto done;
+			}
+			if (clock_left(*next_status) == 0) {
+				say_waiting(c, &r, deadline);
+				*next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
+			}
+			rc = KUBE_WATCH_CHANGED;
+			continue;
 		}
-		say_waiting(c, holder, deadline);
-		*next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
-		rc = KUBE_WATCH_CHANGED;
+		if (rc != KUBE_WATCH_CHANGED)
+			break;
+		/* Still held (by the same or a new holder, or renewed)? Keep watching. */
+		if (!record_is_free(ev.holder)) {
+			struct record nr;
+			if (record_parse(ev.holder, &nr, &why) == 0) {
+				record_clear(&r);
+				r = nr;
+				expires = lease_note(lease, ev.rv, &r);
+				kube_cm_clear(&ev);
+				continue;
+			}
+		}
+		kube_cm_clear(&ev);
+		kube_watch_close(c->kb);
+		goto done;
 	}
 	switch (rc) {
 	case KUBE_WATCH_CHANGED:
 	case KUBE_WATCH_RESTART:
 		*fails = 0;
-		return 0;
-	case KUBE_WATCH_DEADLINE:
-		return 1;
+		break;
 	case KUBE_WATCH_UNAVAILABLE:
-		return backoff(c, (*fails)++) == 0 ? 0 : -LOCK_INTERRUPTED;
+		if (backoff(c, (*fails)++) != 0)
+			out = -LOCK_INTERRUPTED;
+		break;
 	case KUBE_WATCH_INTR:
-		return -LOCK_INTERRUPTED;
+		out = -LOCK_INTERRUPTED;
+		break;
 	default:
-		return -LOCK_ERR;
+		out = -LOCK_ERR;
+		break;
 	}
+done:
+	record_clear(&r);
+	return out;
 }
 
-/* What a failed call means: retry (0) or give up with an outcome (> 0). */
+/* What a failed call means: retry (LOCK_OK) or give up with an outcome. */
 static enum lock_outcome
 on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadline)
 {
@@ -168,12 +229,34 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 	return backoff(c, (*fails)++) == 0 ? LOCK_OK : LOCK_INTERRUPTED;
 }
 
+/* Writes our record with token over cm (conditional on cm->rv), or creates it. */
+static enum kube_rc
+take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
+{
+	char		fbuf[24], *rec;
+	enum kube_rc	rc;
+
+	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)token);
+	if ((rec = record_build(c->me, token, NULL, c->ttl_ms, 0)) == NULL) {
+		log_error("out of memory");
+		return KUBE_ERR;
+	}
+	if (cm == NULL)
+		rc = kube_cm_create(c->kb, c->ns, c->name, rec, fbuf);
+	else
+		rc = kube_cm_update(c->kb, c->ns, c->name, cm, rec, fbuf, NULL);
+	free(rec);
+	return rc;
+}
+
 enum lock_outcome
 lock_acquire(const struct lock_ctx *c, uint64_t *token)
 {
-	int64_t		deadline = c->max_wait_ms < 0 ? CLOCK_NEVER : clock_deadline(c->max_wait_ms);
-	int64_t		next_status = 0;
-	int		fails = 0;
+	int64_t			deadline = c->max_wait_ms < 0 ? CLOCK_NEVER :
+				    clock_deadline(c->max_wait_ms);
+	int64_t			next_status = 0;
+	struct lease_view	lease = { "", 0 };
+	int			fails = 0;
 
 	for (;;) {
 		struct kube_cm		cm;
@@ -182,21 +265,15 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 		enum lock_outcome	o;
 		const char		*why;
 		uint64_t		fence;
-		char			fbuf[24], *rec;
 		int			w;
 
 		if (sig_pending())
 			return LOCK_INTERRUPTED;
 		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
 		if (rc == KUBE_NOT_FOUND) {
-			if ((rec = record_build(c->me, 1)) == NULL)
-				return LOCK_ERR;
-			rc = kube_cm_create(c->kb, c->ns, c->name, rec, "1");
-			free(rec);
-			if (rc == KUBE_OK) {
-				*token = 1;
+			*token = 1;
+			if ((rc = take(c, NULL, 1)) == KUBE_OK)
 				goto taken;
-			}
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
 				return o;
 			continue;
@@ -213,15 +290,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 			return LOCK_ERR;
 		}
 		if (record_is_free(cm.holder)) {
-			/* Tokens only grow: past the counter and any token a record shows. */
 			*token = fence + 1;
-			snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)*token);
-			if ((rec = record_build(c->me, *token)) == NULL) {
-				kube_cm_clear(&cm);
-				return LOCK_ERR;
-			}
-			rc = kube_cm_update(c->kb, c->ns, c->name, &cm, rec, fbuf);
-			free(rec);
+			rc = take(c, &cm, *token);
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
 				goto taken;
@@ -234,13 +304,42 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 			kube_cm_clear(&cm);
 			return LOCK_ERR;
 		}
+		if (r.token > fence)
+			fence = r.token;
 		if (is_me(c, &r)) {
+			/* Ours already (also: our earlier write whose reply was lost). */
 			*token = r.token;
-			log_info("lock %s/%s is already held by this owner (host %s pid %ld)",
-			    c->ns, c->name, r.host, r.pid);
+			log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
+			    c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
 			record_clear(&r);
+			if (c->ttl_ms > 0) {
+				/* A new --ttl from the owner renews the lease. */
+				rc = take(c, &cm, *token);
+				if (rc != KUBE_OK) {
+					kube_cm_clear(&cm);
+					if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
+						return o;
+					continue;
+				}
+			}
 			kube_cm_clear(&cm);
 			goto print;
+		}
+		if (clock_left(lease_note(&lease, cm.rv, &r)) == 0) {
+			char	ttl[32];
+
+			log_info("lock %s/%s of host %s pid %ld expired: not renewed within its "
+			    "ttl of %s; taking it over", c->ns, c->name, r.host, r.pid,
+			    duration_format(r.ttl_ms, ttl, sizeof(ttl)));
+			*token = fence + 1;
+			rc = take(c, &cm, *token);
+			record_clear(&r);
+			kube_cm_clear(&cm);
+			if (rc == KUBE_OK)
+				goto taken;
+			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
+				return o;
+			continue;
 		}
 		if (clock_left(deadline) == 0) {
 			log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s",
@@ -253,8 +352,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 			say_waiting(c, &r, deadline);
 			next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
 		}
-		w = wait_change(c, cm.rv, &r, deadline, &next_status, &fails);
 		record_clear(&r);
+		w = wait_change(c, &cm, deadline, &next_status, &lease, &fails);
 		kube_cm_clear(&cm);
 		if (w < 0)
 			return (enum lock_outcome)-w;
@@ -286,7 +385,7 @@ free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
 	if (token > fence)
 		fence = token;
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)fence);
-	return kube_cm_update(c->kb, c->ns, c->name, cm, NULL, fbuf);
+	return kube_cm_update(c->kb, c->ns, c->name, cm, NULL, fbuf, NULL);
 }
 
 enum lock_outcome

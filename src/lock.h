@@ -25,6 +25,7 @@ struct lock_ctx {
 	const char		*name;
 	const struct ident	*me;
 	int64_t			 max_wait_ms;	/* acquire: < 0 waits for ever */
+	int64_t			 ttl_ms;	/* acquire: lease length, 0 for none */
 	int			 print_token;	/* acquire: print the fencing token on stdout */
 };
 

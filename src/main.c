@@ -102,7 +102,7 @@ main(int argc, char *argv[])
 	log_verbose("%s: lock %s/%s as host %s pid %ld", cli_action_name(c.action),
 	    c.namespace ? c.namespace : k.namespace, c.name, me.host, me.pid);
 
-	sig_install();
+	sig_install(0);
 	lc.kb = kb;
 	lc.ns = c.namespace ? c.namespace : k.namespace;
 	lc.name = c.name;

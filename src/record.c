@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "duration.h"
 #include "ident.h"
 #include "json.h"
 #include "record.h"
@@ -23,12 +24,16 @@ record_now(char *buf, size_t bufsz)
 }
 
 char *
-record_build(const struct ident *id, uint64_t token)
+record_build(const struct ident *id, uint64_t token, const char *start_time,
+    int64_t ttl_ms, uint64_t renewals)
 {
 	struct jbuf	b = { 0 };
 	char		num[32], now[64];
 
-	record_now(now, sizeof(now));
+	if (start_time != NULL)
+		snprintf(now, sizeof(now), "%s", start_time);
+	else
+		record_now(now, sizeof(now));
 	jbuf_cstr(&b, "{\"host\":");
 	jbuf_quotez(&b, id->host);
 	snprintf(num, sizeof(num), "%ld", id->pid);
@@ -46,6 +51,13 @@ record_build(const struct ident *id, uint64_t token)
 	if (id->boot_id[0] != '\0') {
 		jbuf_cstr(&b, ",\"boot-id\":");
 		jbuf_quotez(&b, id->boot_id);
+	}
+	if (ttl_ms > 0) {
+		jbuf_cstr(&b, ",\"ttl\":");
+		jbuf_quotez(&b, duration_format(ttl_ms, num, sizeof(num)));
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)renewals);
+		jbuf_cstr(&b, ",\"renewals\":");
+		jbuf_cstr(&b, num);
 	}
 	jbuf_cstr(&b, "}");
 	return jbuf_done(&b, NULL);
@@ -143,6 +155,19 @@ record_parse(const char *text, struct record *r, const char **why)
 	if ((v = json_get(j, 0, "token")) >= 0 && json_uint(j, v, &r->token) != 0) {
 		*why = "the record's \"token\" is not a non-negative integer";
 		goto bad;
+	}
+	if ((v = json_get(j, 0, "renewals")) >= 0 && json_uint(j, v, &r->renewals) != 0) {
+		*why = "the record's \"renewals\" is not a non-negative integer";
+		goto bad;
+	}
+	if ((v = json_get(j, 0, "ttl")) >= 0) {
+		char *ttl = json_str(j, v);
+		int ok = ttl != NULL && duration_parse(ttl, &r->ttl_ms) == 0 && r->ttl_ms > 0;
+		free(ttl);
+		if (!ok) {
+			*why = "the record's \"ttl\" is not a positive duration";
+			goto bad;
+		}
 	}
 	if (opt_str(j, "proc-start", &r->proc_start) != 0 ||
 	    opt_str(j, "boot-id", &r->boot_id) != 0) {

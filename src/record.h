@@ -2,7 +2,11 @@
  * record.h: the holder's record, the JSON stored in the lock's ConfigMap.
  *
  *   {"host":"ci-07","pid":"43552","start-time":"2021-11-11 11:35:06.500703278 +0000 UTC",
- *    "token":7,"proc-start":"123456","boot-id":"6f1c..."}
+ *    "token":7,"proc-start":"123456","boot-id":"6f1c...","ttl":"30s","renewals":4}
+ *
+ * ttl and renewals are there only for a lock taken with --ttl: the holder rewrites the
+ * record (renewals + 1) within every ttl, and a waiter that has seen the same version of
+ * it for longer than ttl, by its own clock, may take the lock over.
  *
  * host, pid (a string of digits) and start-time come first and are always written; the
  * rest are ours. Records of the original tool (only the first three, start-time maybe
@@ -25,13 +29,17 @@ struct record {
 	uint64_t	 token;		/* 0 when the record has none (original tool) */
 	char		*proc_start;	/* or NULL */
 	char		*boot_id;	/* or NULL */
+	int64_t		 ttl_ms;	/* 0: never expires */
+	uint64_t	 renewals;
 };
 
 /*
- * Builds a record for id, taken now, with fencing token; returns malloc'd JSON text
- * (one line) or NULL on out of memory.
+ * Builds a record for id with fencing token, taken at start_time (NULL: now), with a
+ * ttl (0: none) renewed so many times; returns malloc'd JSON text (one line) or NULL on
+ * out of memory.
  */
-char	*record_build(const struct ident *id, uint64_t token);
+char	*record_build(const struct ident *id, uint64_t token, const char *start_time,
+	    int64_t ttl_ms, uint64_t renewals);
 
 /*
  * Parses stored text into r. Returns 0, or -1 with *why (static) saying what is wrong:

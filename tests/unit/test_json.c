@@ -66,7 +66,7 @@ build_roundtrip(void)
 	id.pid = 4242;
 	strcpy(id.proc_start, "777");
 	strcpy(id.boot_id, "0f0e0d0c-0000-4000-8000-000000000001");
-	text = record_build(&id, 12);
+	text = record_build(&id, 12, NULL, 0, 0);
 	test_cond("record builds", text != NULL);
 	if (text == NULL)
 		return;
