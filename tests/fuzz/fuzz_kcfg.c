@@ -22,12 +22,20 @@ static char	dir[64], path[96];
 static int	devnull = -1, real_stderr = -1;
 
 static void
+cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/fuzz_kcfg.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/config", dir);
+	atexit(cleanup);
 	/* A file path in an input could be /dev/stdin: make it read EOF, not block. */
 	if ((devnull = open("/dev/null", O_RDWR)) < 0 || dup2(devnull, 0) < 0 ||
 	    (real_stderr = dup(2)) < 0)
