@@ -16,6 +16,7 @@ static const struct {
 	{ "force-release", CLI_FORCE_RELEASE },
 	{ "query", CLI_QUERY },
 	{ "cleanup", CLI_CLEANUP },
+	{ "run", CLI_RUN },
 };
 
 const char *
@@ -44,8 +45,9 @@ void
 cli_usage(void)
 {
 	fputs(
-"usage: carrier-lock [ACTION] [flags]\n"
+"usage: carrier-lock ACTION [flags]\n"
 "       carrier-lock --action ACTION [flags]\n"
+"       carrier-lock run [flags] -- CMD [ARGS...]\n"
 "\n"
 "A cluster-wide mutex kept in a ConfigMap, so that two heavy tests never hit the\n"
 "same Kubernetes control plane at once.\n"
@@ -56,6 +58,10 @@ cli_usage(void)
 "  force-release  free the lock whoever holds it, and say whose it was\n"
 "  query          print the holder's record as JSON on stdout ({} when free)\n"
 "  cleanup        free the lock if this host holds it and that process is gone\n"
+"  run -- CMD     acquire (waiting as acquire does), run CMD with the lock held,\n"
+"                 release, and exit with CMD's status; the owner is carrier-lock's\n"
+"                 own process. CMD gets CARRIER_LOCK_NAME, CARRIER_LOCK_NAMESPACE\n"
+"                 and CARRIER_LOCK_TOKEN; SIGINT/TERM/HUP/QUIT are forwarded to it\n"
 "\n"
 "Flags:\n"
 "  --action ACTION          the action (the original form); or give it as a word\n"
@@ -67,6 +73,11 @@ cli_usage(void)
 "                           (120m, 1h30m, 90s, 500ms; 0 = do not wait);\n"
 "                           default: wait for ever\n"
 "  --print-token            acquire: print the fencing token on stdout\n"
+"  --ttl DUR                the holder must renew within DUR, or anyone may take\n"
+"                           the lock over (run renews by itself, about every DUR/3;\n"
+"                           acquire by the holder renews); default: never expires\n"
+"  --kill-grace DUR         run: after a lost lock, SIGTERM, then SIGKILL after DUR\n"
+"                           (default 10s)\n"
 "  --pid PID                owner PID (default: the calling process, our parent)\n"
 "  --host NAME              owner host (default: this host's name)\n"
 "  --request-timeout DUR    bound on each API call (default 30s)\n"
@@ -80,9 +91,15 @@ cli_usage(void)
 "  2  usage error: bad flag, missing value, unknown action, bad duration\n"
 "  3  acquire timed out: the lock is still held by someone else\n"
 "  4  release refused: the lock is held by someone else (left untouched)\n"
+"  5  run: the lock was lost while CMD ran (force-released or taken over);\n"
+"     CMD was stopped. Otherwise run exits with CMD's status (128+N for signal N;\n"
+"     126 CMD not runnable, 127 CMD not found)\n"
 "  130, 143  interrupted by SIGINT, SIGTERM while waiting (nothing left behind)\n",
 	    stdout);
 }
+
+static int usage_error(const char *fmt, const char *word)
+    __attribute__((format(printf, 1, 0)));
 
 static int
 usage_error(const char *fmt, const char *word)
@@ -139,12 +156,21 @@ cli_parse(int argc, char *argv[], struct cli *c)
 	c->name = CLI_DEFAULT_NAME;
 	c->max_wait_ms = -1;
 	c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+	c->kill_grace_ms = CLI_DEFAULT_KILL_GRACE_MS;
 
 	for (i = 1; i < argc; i++) {
 		const char	*arg = argv[i], *val = NULL, *eq;
 		char		 flag[64];
 		size_t		 flen;
 
+		if (strcmp(arg, "--") == 0) {
+			if (c->action != CLI_RUN)
+				return usage_error("%s", "\"--\" is only for run -- CMD");
+			if (i + 1 >= argc)
+				return usage_error("%s", "run needs a command after \"--\"");
+			c->cmd = argv + i + 1;
+			break;
+		}
 		if (arg[0] != '-') {
 			enum cli_action a = action_parse(arg);
 			if (a == CLI_NONE)
@@ -181,7 +207,8 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		    strcmp(flag, "-n") && strcmp(flag, "--namespace") &&
 		    strcmp(flag, "--name") && strcmp(flag, "--max-wait-time") &&
 		    strcmp(flag, "--pid") && strcmp(flag, "--host") &&
-		    strcmp(flag, "--request-timeout") && strcmp(flag, "--action"))
+		    strcmp(flag, "--request-timeout") && strcmp(flag, "--action") &&
+		    strcmp(flag, "--ttl") && strcmp(flag, "--kill-grace"))
 			return usage_error("unknown flag \"%s\"", flag);
 		if (eq != NULL)
 			val = eq + 1;
@@ -216,6 +243,14 @@ cli_parse(int argc, char *argv[], struct cli *c)
 				    "(examples: 30s, 1m)", val);
 			if (c->request_timeout_ms == 0)
 				c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+		} else if (strcmp(flag, "--ttl") == 0) {
+			if (duration_parse(val, &c->ttl_ms) != 0 || c->ttl_ms < 1000)
+				return usage_error("bad duration \"%s\" for --ttl (at least 1s; "
+				    "examples: 30s, 10m)", val);
+		} else if (strcmp(flag, "--kill-grace") == 0) {
+			if (duration_parse(val, &c->kill_grace_ms) != 0)
+				return usage_error("bad duration \"%s\" for --kill-grace "
+				    "(examples: 10s, 1m, 0)", val);
 		} else if (strcmp(flag, "--pid") == 0) {
 			if (pid_value(val, &c->pid) != 0)
 				return usage_error("bad PID \"%s\": must be a positive number", val);
@@ -232,8 +267,14 @@ cli_parse(int argc, char *argv[], struct cli *c)
 			c->action = a;
 		}
 	}
-	if (!c->help && !c->version && c->action == CLI_NONE)
+	if (c->help || c->version)
+		return 0;
+	if (c->action == CLI_NONE)
 		return usage_error("%s", "no action given (acquire, release, force-release, "
-		    "query or cleanup)");
+		    "query, cleanup or run)");
+	if (c->action == CLI_RUN && c->cmd == NULL)
+		return usage_error("%s", "run needs a command after \"--\"");
+	if (c->ttl_ms > 0 && c->action != CLI_ACQUIRE && c->action != CLI_RUN)
+		return usage_error("%s", "--ttl is only for acquire and run");
 	return 0;
 }

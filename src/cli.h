@@ -15,10 +15,12 @@ enum cli_action {
 	CLI_FORCE_RELEASE,
 	CLI_QUERY,
 	CLI_CLEANUP,
+	CLI_RUN,
 };
 
 #define CLI_DEFAULT_NAME		"carrier-lock"
 #define CLI_DEFAULT_TIMEOUT_MS		30000
+#define CLI_DEFAULT_KILL_GRACE_MS	10000
 
 struct cli {
 	enum cli_action	 action;
@@ -30,6 +32,9 @@ struct cli {
 	long		 pid;		/* 0: the caller's (our parent) */
 	const char	*host;		/* NULL: gethostname() */
 	int64_t		 request_timeout_ms;
+	int64_t		 ttl_ms;	/* 0: the lock never expires */
+	int64_t		 kill_grace_ms;	/* run: SIGTERM to SIGKILL */
+	char		**cmd;		/* run: the command after "--" */
 	int		 verbose;
 	int		 print_token;
 	int		 help;

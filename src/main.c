@@ -15,6 +15,7 @@
 #include "kube.h"
 #include "lock.h"
 #include "log.h"
+#include "run.h"
 #include "sig.h"
 #include "tls.h"
 
@@ -80,8 +81,12 @@ main(int argc, char *argv[])
 	}
 	log_set_verbose(c.verbose);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-	/* The owner is whoever called us (the test script's shell), unless --pid says. */
-	if (ident_self(&me, c.host, c.pid ? c.pid : (long)getppid()) != 0)
+	/*
+	 * The owner is whoever called us (the test script's shell), unless --pid says; for
+	 * run it is this process, which outlives the command it runs.
+	 */
+	if (ident_self(&me, c.host, c.pid ? c.pid :
+	    c.action == CLI_RUN ? (long)getpid() : (long)getppid()) != 0)
 		return EXIT_ERROR;
 
 	memset(&k, 0, sizeof(k));
@@ -102,13 +107,25 @@ main(int argc, char *argv[])
 	log_verbose("%s: lock %s/%s as host %s pid %ld", cli_action_name(c.action),
 	    c.namespace ? c.namespace : k.namespace, c.name, me.host, me.pid);
 
-	sig_install(0);
+	sig_install(c.action == CLI_RUN);
 	lc.kb = kb;
 	lc.ns = c.namespace ? c.namespace : k.namespace;
 	lc.name = c.name;
 	lc.me = &me;
 	lc.max_wait_ms = c.max_wait_ms;
 	lc.print_token = c.print_token;
+	lc.ttl_ms = c.ttl_ms;
+	if (c.action == CLI_RUN) {
+		int code = run_locked(&lc, c.cmd, c.kill_grace_ms);
+		if (code >= 0) {
+			kube_free(kb);
+			tls_ctx_free(tls);
+			kcfg_free(&k);
+			return code;
+		}
+		o = (enum lock_outcome)(-1 - code);
+		goto done;
+	}
 	o = run_action(&c, &lc);
 done:
 	kube_free(kb);
