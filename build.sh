@@ -54,7 +54,7 @@ say() { echo "build.sh: $*"; }
 # ---------------------------------------------------------------------------------------
 # Build packages. As root they are installed; otherwise we say which and stop.
 # ---------------------------------------------------------------------------------------
-NEEDED_PKGS="musl-tools clang libclang-rt-14-dev llvm dpkg-dev openssl xz-utils"
+NEEDED_PKGS="musl-tools clang libclang-rt-14-dev llvm dpkg-dev openssl xz-utils patch"
 
 need_packages() {
 	local missing="" p
@@ -131,13 +131,21 @@ fetch_deps() {
 	fi
 }
 
+# Our fixes to BearSSL, each with its reason at its top: vendor/*.patch, applied in name order.
+# Their checksum is part of the unpack and build stamps, so a new patch rebuilds BearSSL.
+BEARSSL_PATCHES=$(cat vendor/*.patch 2>/dev/null | sha256sum | cut -c1-16)
+
 unpack_deps() {
-	if [ ! -f "$BEARSSL_SRC/.unpacked" ]; then
+	local p
+	if [ "$(cat "$BEARSSL_SRC/.unpacked" 2>/dev/null)" != "$BEARSSL_PATCHES" ]; then
 		rm -rf "$BEARSSL_SRC"
 		mkdir -p "$BEARSSL_SRC"
 		tar -xJf "$DL/bearssl_$BEARSSL_UPSTREAM.orig.tar.xz" -C "$BEARSSL_SRC" --strip-components=1
-		# Patches of ours would be applied here: vendor/patches/*.patch, none so far.
-		touch "$BEARSSL_SRC/.unpacked"
+		for p in vendor/*.patch; do
+			[ -f "$p" ] || continue
+			patch -s -d "$BEARSSL_SRC" -p1 < "$p" || die "applying $p failed"
+		done
+		echo "$BEARSSL_PATCHES" > "$BEARSSL_SRC/.unpacked"
 	fi
 	if [ ! -f "$JSMN_INC/jsmn.h" ]; then
 		rm -rf "$VENDOR/jsmn"
@@ -151,7 +159,7 @@ unpack_deps() {
 # unless DIR/stamp says it was built from the same version, compiler and flags.
 build_bearssl() {
 	local out=$1 cc=$2 flags=$3
-	local stamp="$BEARSSL_DEB_VERSION|$cc|$flags"
+	local stamp="$BEARSSL_DEB_VERSION+$BEARSSL_PATCHES|$cc|$flags"
 	if [ -f "$out/libbearssl.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 		return
 	fi

@@ -14,6 +14,8 @@
  * - RSA PKCS#1 v1.5 with SHA-256 (deterministic): 2048- and 4096-bit keys decoded by
  *   br_skey_decoder, signed by the default (i62 on x86_64), i32, i31 and i15 code,
  *   each signature byte-identical to OpenSSL's.
+ * - br_skey_decoder must not write past its context (our vendor/ patch, found by
+ *   fuzzing the decoder; see SECURITY.md).
  *
  * Run from the repository root (./build.sh unit).
  */
@@ -305,6 +307,51 @@ test_rsa_key(const char *keyfile, const char *sigfile, const char *what)
 	free(want);
 }
 
+/*
+ * vendor/bearssl-skey-decoder-overflow.patch: an RSA key whose modulus INTEGER has
+ * 1537..1560 bytes was copied past the end of the decoder's context. BearSSL is built
+ * without sanitizers, so the context is followed by guard bytes that must stay intact.
+ */
+static void
+test_skey_overflow(void)
+{
+	static const size_t	 sizes[] = { 1536, 1537, 1550, 1560 };
+	br_skey_decoder_context	*dc;
+	unsigned char		*der, *mem, guard[64];
+	size_t			 i, n, len;
+	char			 d[160];
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		n = sizes[i];
+		len = 4 + 3 + 4 + n;
+		if ((der = malloc(len)) == NULL ||
+		    (mem = malloc(sizeof(*dc) + sizeof(guard))) == NULL) {
+			test_cond("malloc", 0);
+			free(der);
+			return;
+		}
+		dc = (br_skey_decoder_context *)(void *)mem;
+		memset(guard, 0xa5, sizeof(guard));
+		memcpy(mem + sizeof(*dc), guard, sizeof(guard));
+		/* SEQUENCE { INTEGER 0, INTEGER (n bytes) ... } cut after the modulus. */
+		der[0] = 0x30; der[1] = 0x82;
+		der[2] = (unsigned char)((len - 4) >> 8); der[3] = (unsigned char)(len - 4);
+		der[4] = 0x02; der[5] = 0x01; der[6] = 0x00;
+		der[7] = 0x02; der[8] = 0x82;
+		der[9] = (unsigned char)(n >> 8); der[10] = (unsigned char)n;
+		memset(der + 11, 0x5a, n);
+		br_skey_decoder_init(dc);
+		br_skey_decoder_push(dc, der, len);
+		snprintf(d, sizeof(d), "skey decoder: a %zu-byte modulus stays inside the "
+		    "context and is refused", n);
+		test_cond(d, br_skey_decoder_last_error(dc) != 0 &&
+		    br_skey_decoder_get_rsa(dc) == NULL &&
+		    memcmp(mem + sizeof(*dc), guard, sizeof(guard)) == 0);
+		free(mem);
+		free(der);
+	}
+}
+
 int
 main(void)
 {
@@ -339,5 +386,6 @@ main(void)
 	test_ecdsa();
 	test_rsa_key(KAT_DIR "rsa2048.der", KAT_DIR "rsa2048_msg.sig", "2048-bit");
 	test_rsa_key(KAT_DIR "rsa4096.der", KAT_DIR "rsa4096_msg.sig", "4096-bit");
+	test_skey_overflow();
 	return test_report();
 }
