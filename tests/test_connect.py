@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lockutil import Lock, run, unique_name
+from lockutil import BIN, Lock, run, unique_name
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
@@ -82,3 +82,86 @@ def test_in_cluster_configuration(cluster, tmp_path):
         assert run("release", "--name", name, "--pid", "6", env=env).returncode == 0
     finally:
         shutil.rmtree(created)
+
+
+class CuttableProxy:
+    """A TCP forwarder to the API server whose connections the test can cut at will."""
+
+    def __init__(self, port):
+        import socket
+        import threading
+        self.target = ("127.0.0.1", port)
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.port = self.srv.getsockname()[1]
+        self.conns = []
+        self.accepted = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            u = socket.create_connection(self.target)
+            with self.lock:
+                self.conns += [c, u]
+                self.accepted += 1
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def cut(self):
+        import socket
+        with self.lock:
+            for s in self.conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.conns = []
+
+    def close(self):
+        self.srv.close()
+        self.cut()
+
+
+def test_killed_watch_connection_still_ends_in_the_lock_taken(cluster, tmp_path):
+    proxy = CuttableProxy(cluster.port)
+    try:
+        kc = tmp_path / "via-proxy.kubeconfig"
+        kc.write_text(open(cluster.kubeconfig()).read().replace(
+            f"127.0.0.1:{cluster.port}", f"127.0.0.1:{proxy.port}"))
+        lock = Lock(cluster)
+        assert lock.do("acquire", pid=61).returncode == 0
+        waiter = subprocess.Popen([BIN, "acquire", "--kubeconfig", str(kc), "--name", lock.name, "--pid", "62",
+            "--max-wait-time", "60s", "-v"], stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        before = proxy.accepted
+        proxy.cut()                 # the watch (and the kept-alive connection) die
+        time.sleep(1.5)
+        assert waiter.poll() is None, "a dropped watch is not a reason to give up"
+        assert lock.do("release", pid=61).returncode == 0
+        _, err = waiter.communicate(timeout=60)
+        assert waiter.returncode == 0, err
+        assert proxy.accepted > before, "the waiter reconnected"
+        assert lock.query()["pid"] == "62"
+    finally:
+        proxy.close()
