@@ -388,96 +388,151 @@ free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
 	return kube_cm_update(c->kb, c->ns, c->name, cm, NULL, fbuf, NULL);
 }
 
-enum lock_outcome
-lock_release(const struct lock_ctx *c)
+enum lock_state {
+	STATE_FREE,	/* no ConfigMap, or no holder in it */
+	STATE_HELD,	/* cm and r filled */
+	STATE_CORRUPT,	/* cm filled, *why says what is wrong with the record */
+	STATE_FAILED,	/* *o says how the read failed */
+};
+
+/*
+ * Reads the lock, retrying transient failures. The caller clears cm (and r when HELD).
+ */
+static enum lock_state
+read_state(const struct lock_ctx *c, struct kube_cm *cm, struct record *r,
+    const char **why, int *fails, enum lock_outcome *o)
+{
+	enum kube_rc	rc;
+
+	while ((rc = kube_cm_get(c->kb, c->ns, c->name, cm)) != KUBE_OK) {
+		if (rc == KUBE_NOT_FOUND)
+			return STATE_FREE;
+		if ((*o = on_failure(c, rc, fails, 0)) != LOCK_OK)
+			return STATE_FAILED;
+	}
+	if (record_is_free(cm->holder))
+		return STATE_FREE;
+	if (record_parse(cm->holder, r, why) != 0)
+		return STATE_CORRUPT;
+	return STATE_HELD;
+}
+
+/*
+ * The loop of release, force-release and cleanup: read, let decide() judge the holder
+ * (return 1 to free the lock, 0 to leave it with outcome *o), free it conditionally, and
+ * on a conflict or a transient failure start again. done() says what was freed.
+ */
+static enum lock_outcome
+free_loop(const struct lock_ctx *c, int force,
+    int (*decide)(const struct lock_ctx *, const struct record *, enum lock_outcome *),
+    const char *freed)
 {
 	int	fails = 0;
 
 	for (;;) {
 		struct kube_cm		cm;
 		struct record		r;
+		enum lock_outcome	o = LOCK_OK;
+		enum lock_state		st;
 		enum kube_rc		rc;
-		enum lock_outcome	o;
-		const char		*why;
+		const char		*why = "";
+		char			show[LOCK_SHOW_MAX + 4];
 
-		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
-		if (rc == KUBE_NOT_FOUND || (rc == KUBE_OK && record_is_free(cm.holder))) {
-			log_info("lock %s/%s is not held; nothing to release", c->ns, c->name);
+		memset(&r, 0, sizeof(r));
+		st = read_state(c, &cm, &r, &why, &fails, &o);
+		if (st == STATE_FAILED)
+			return o;
+		if (st == STATE_FREE) {
+			log_info("lock %s/%s is not held; nothing to do", c->ns, c->name);
 			kube_cm_clear(&cm);
 			return LOCK_OK;
 		}
-		if (rc != KUBE_OK) {
-			if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		if (record_parse(cm.holder, &r, &why) != 0) {
+		if (st == STATE_CORRUPT && !force) {
 			report_corrupt(c, cm.holder, why);
 			kube_cm_clear(&cm);
 			return LOCK_ERR;
 		}
-		if (!is_me(c, &r)) {
-			log_error("lock %s/%s is held by host %s pid %ld since %s, not by host %s "
-			    "pid %ld; not released", c->ns, c->name, r.host, r.pid, r.start_time,
-			    c->me->host, c->me->pid);
+		if (st == STATE_HELD && !decide(c, &r, &o)) {
 			record_clear(&r);
 			kube_cm_clear(&cm);
-			return LOCK_NOT_OWNER;
+			return o;
 		}
 		rc = free_lock(c, &cm, r.token);
-		record_clear(&r);
-		kube_cm_clear(&cm);
-		if (rc == KUBE_OK) {
-			log_info("released lock %s/%s", c->ns, c->name);
-			return LOCK_OK;
-		}
-		if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-			return o;
-	}
-}
-
-enum lock_outcome
-lock_force_release(const struct lock_ctx *c)
-{
-	int	fails = 0;
-
-	for (;;) {
-		struct kube_cm		cm;
-		struct record		r;
-		enum kube_rc		rc;
-		enum lock_outcome	o;
-		const char		*why;
-		char			show[LOCK_SHOW_MAX + 4];
-		int			corrupt;
-
-		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
-		if (rc == KUBE_NOT_FOUND || (rc == KUBE_OK && record_is_free(cm.holder))) {
-			log_info("lock %s/%s is not held; nothing to release", c->ns, c->name);
-			kube_cm_clear(&cm);
-			return LOCK_OK;
-		}
-		if (rc != KUBE_OK) {
-			if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		corrupt = record_parse(cm.holder, &r, &why) != 0;
-		rc = free_lock(c, &cm, corrupt ? 0 : r.token);
-		if (rc == KUBE_OK && corrupt)
-			log_info("force-released lock %s/%s, replacing a corrupt record (%s): %s",
+		if (rc == KUBE_OK && st == STATE_CORRUPT)
+			log_info("%s lock %s/%s, replacing a corrupt record (%s): %s", freed,
 			    c->ns, c->name, why,
 			    log_sanitize(show, sizeof(show), cm.holder, strlen(cm.holder)));
 		else if (rc == KUBE_OK)
-			log_info("force-released lock %s/%s held by host %s pid %ld since %s",
+			log_info("%s lock %s/%s held by host %s pid %ld since %s", freed,
 			    c->ns, c->name, r.host, r.pid, r.start_time);
-		if (!corrupt)
-			record_clear(&r);
+		record_clear(&r);
 		kube_cm_clear(&cm);
 		if (rc == KUBE_OK)
 			return LOCK_OK;
 		if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
 			return o;
 	}
+}
+
+/* release: only the holder itself. */
+static int
+decide_release(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
+{
+	if (is_me(c, r))
+		return 1;
+	log_error("lock %s/%s is held by host %s pid %ld since %s, not by host %s pid %ld; "
+	    "not released", c->ns, c->name, r->host, r->pid, r->start_time, c->me->host,
+	    c->me->pid);
+	*o = LOCK_NOT_OWNER;
+	return 0;
+}
+
+static int
+decide_force(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
+{
+	(void)c;
+	(void)r;
+	(void)o;
+	return 1;
+}
+
+/* cleanup: only a holder of this host whose process is gone. */
+static int
+decide_cleanup(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
+{
+	const char	*why;
+
+	*o = LOCK_OK;
+	if (strcmp(r->host, c->me->host) != 0) {
+		log_info("lock %s/%s is held by host %s, not this host (%s); left alone",
+		    c->ns, c->name, r->host, c->me->host);
+		return 0;
+	}
+	if (ident_check(r->pid, r->proc_start, r->boot_id, &why) == IDENT_ALIVE) {
+		log_info("lock %s/%s is held by pid %ld on this host and %s; left alone",
+		    c->ns, c->name, r->pid, why);
+		return 0;
+	}
+	log_info("lock %s/%s: pid %ld: %s", c->ns, c->name, r->pid, why);
+	return 1;
+}
+
+enum lock_outcome
+lock_release(const struct lock_ctx *c)
+{
+	return free_loop(c, 0, decide_release, "released");
+}
+
+enum lock_outcome
+lock_force_release(const struct lock_ctx *c)
+{
+	return free_loop(c, 1, decide_force, "force-released");
+}
+
+enum lock_outcome
+lock_cleanup(const struct lock_ctx *c)
+{
+	return free_loop(c, 0, decide_cleanup, "cleaned up");
 }
 
 enum lock_outcome
@@ -485,90 +540,29 @@ lock_query(const struct lock_ctx *c)
 {
 	struct kube_cm		cm;
 	struct record		r;
-	enum kube_rc		rc;
-	enum lock_outcome	o;
-	const char		*why;
-	char			*line;
+	enum lock_outcome	o = LOCK_OK;
+	enum lock_state		st;
+	const char		*why = "";
+	char			*line = NULL;
 	int			fails = 0;
 
-	while ((rc = kube_cm_get(c->kb, c->ns, c->name, &cm)) != KUBE_OK &&
-	    rc != KUBE_NOT_FOUND) {
-		if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-			return o;
-	}
-	if (rc == KUBE_NOT_FOUND || record_is_free(cm.holder)) {
-		printf("{}\n");
-		kube_cm_clear(&cm);
-		return fflush(stdout) == 0 ? LOCK_OK : LOCK_ERR;
-	}
-	if (record_parse(cm.holder, &r, &why) != 0) {
+	memset(&r, 0, sizeof(r));
+	st = read_state(c, &cm, &r, &why, &fails, &o);
+	if (st == STATE_FAILED)
+		return o;
+	if (st == STATE_CORRUPT)
 		report_corrupt(c, cm.holder, why);
-		kube_cm_clear(&cm);
-		return LOCK_ERR;
-	}
-	record_clear(&r);
-	if ((line = record_compact(cm.holder)) == NULL) {
+	else if (st == STATE_HELD && (line = record_compact(cm.holder)) == NULL)
 		log_error("out of memory");
-		kube_cm_clear(&cm);
+	else
+		printf("%s\n", st == STATE_FREE ? "{}" : line);
+	o = (st == STATE_CORRUPT || (st == STATE_HELD && line == NULL)) ? LOCK_ERR : LOCK_OK;
+	free(line);
+	record_clear(&r);
+	kube_cm_clear(&cm);
+	if (o == LOCK_OK && fflush(stdout) != 0) {
+		log_error("cannot write to stdout");
 		return LOCK_ERR;
 	}
-	printf("%s\n", line);
-	free(line);
-	kube_cm_clear(&cm);
-	return fflush(stdout) == 0 ? LOCK_OK : LOCK_ERR;
-}
-
-enum lock_outcome
-lock_cleanup(const struct lock_ctx *c)
-{
-	int	fails = 0;
-
-	for (;;) {
-		struct kube_cm		cm;
-		struct record		r;
-		enum kube_rc		rc;
-		enum lock_outcome	o;
-		const char		*why;
-
-		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
-		if (rc == KUBE_NOT_FOUND || (rc == KUBE_OK && record_is_free(cm.holder))) {
-			log_info("lock %s/%s is not held; nothing to clean up", c->ns, c->name);
-			kube_cm_clear(&cm);
-			return LOCK_OK;
-		}
-		if (rc != KUBE_OK) {
-			if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		if (record_parse(cm.holder, &r, &why) != 0) {
-			report_corrupt(c, cm.holder, why);
-			kube_cm_clear(&cm);
-			return LOCK_ERR;
-		}
-		if (strcmp(r.host, c->me->host) != 0) {
-			log_info("lock %s/%s is held by host %s, not this host (%s); left alone",
-			    c->ns, c->name, r.host, c->me->host);
-			record_clear(&r);
-			kube_cm_clear(&cm);
-			return LOCK_OK;
-		}
-		if (ident_check(r.pid, r.proc_start, r.boot_id, &why) == IDENT_ALIVE) {
-			log_info("lock %s/%s is held by pid %ld on this host and %s; left alone",
-			    c->ns, c->name, r.pid, why);
-			record_clear(&r);
-			kube_cm_clear(&cm);
-			return LOCK_OK;
-		}
-		rc = free_lock(c, &cm, r.token);
-		if (rc == KUBE_OK)
-			log_info("cleaned up lock %s/%s of pid %ld since %s: %s",
-			    c->ns, c->name, r.pid, r.start_time, why);
-		record_clear(&r);
-		kube_cm_clear(&cm);
-		if (rc == KUBE_OK)
-			return LOCK_OK;
-		if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-			return o;
-	}
+	return o;
 }
