@@ -15,7 +15,9 @@ killed. Every connection gets the same treatment, chosen by --mode:
   silent           accept and say nothing (with TLS: no handshake either)
   reset-mid-response  half a body, then a TCP RST (SO_LINGER 0)
   stalled-watch    GET of a ConfigMap: 404 Status (or 200 with --exists); GET with
-                   "watch=" in the query: 200 chunked head, one ADDED event, then nothing
+                   "watch=" in the query: 200 chunked head, one ADDED event, then nothing;
+                   any write: 409 Conflict. The ConfigMap is held by host "elsewhere"
+                   pid 1 (data.holder, data.fence as carrier-lock stores them)
 
 Usage: hostile_server.py --mode M --port-file F [--tls-cert C --tls-key K] [--exists]
 """
@@ -86,7 +88,7 @@ def configmap(name, rv, lock):
     return {"kind": "ConfigMap", "apiVersion": "v1",
             "metadata": {"name": name, "namespace": "default", "resourceVersion": rv,
                          "uid": "00000000-0000-4000-8000-000000000001"},
-            "data": {"lock": lock}}
+            "data": {"holder": lock, "fence": "1"}}
 
 
 def reply(conn, status, body, extra=b""):
@@ -102,10 +104,16 @@ def hold(conn):
 
 
 def serve(conn, mode, exists):
-    req = read_request(conn)
-    if req is None:
-        return
-    method, target = req
+    # stalled-watch answers the requests of a kept-alive connection in a loop, not by
+    # recursion: a client that retries fast must not overflow Python's stack.
+    while True:
+        req = read_request(conn)
+        if req is None or not serve_one(conn, mode, exists, *req):
+            return
+
+
+def serve_one(conn, mode, exists, method, target):
+    """Answers one request; True when the connection should read another."""
     if mode == "truncated-body":
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 1000\r\n\r\n{\"kind\":\"C")
@@ -154,16 +162,17 @@ def serve(conn, mode, exists):
             reply(conn, b"200 OK", json.dumps(configmap(name, "100", json.dumps(
                 {"host": "elsewhere", "pid": "1",
                  "start-time": "2021-11-11 11:35:06.500703278 +0000 UTC"}))).encode())
-            serve(conn, mode, exists)
+            return True
         elif method == "GET":
             reply(conn, b"404 Not Found", status_json(
                 404, "NotFound", 'configmaps "%s" not found' % name))
-            serve(conn, mode, exists)
+            return True
         else:
             reply(conn, b"409 Conflict", status_json(
                 409, "Conflict", "Operation cannot be fulfilled on configmaps \"%s\": "
                 "the object has been modified" % name))
-            serve(conn, mode, exists)
+            return True
+    return False
 
 
 def handle(raw, mode, exists, tls_ctx):
