@@ -196,6 +196,9 @@ cli_parse(int argc, char *argv[], struct cli *c)
 			c->print_token = 1;
 			continue;
 		}
+		if (strncmp(arg, "--print-token=", 14) == 0 || strncmp(arg, "--verbose=", 10) == 0 ||
+		    strncmp(arg, "--help=", 7) == 0 || strncmp(arg, "--version=", 10) == 0)
+			return usage_error("flag \"%s\" takes no value", arg);
 		/* Flags with a value: "--flag value" or "--flag=value". */
 		eq = strchr(arg, '=');
 		flen = eq ? (size_t)(eq - arg) : strlen(arg);

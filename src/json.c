@@ -215,6 +215,28 @@ json_get(const struct json *j, int obj, const char *key)
 	return -1;
 }
 
+int
+json_dup_keys(const struct json *j, int obj)
+{
+	int	a, b, na, nb;
+
+	if (json_type(j, obj) != JSON_OBJECT)
+		return 0;
+	for (na = j->tok[obj].size, a = obj + 1; na > 0; na--, a = j->next[a]) {
+		char *ka = json_str(j, a);
+		if (ka == NULL)
+			return 1;	/* an undecodable key cannot be compared: refuse */
+		for (nb = na - 1, b = j->next[a]; nb > 0; nb--, b = j->next[b]) {
+			if (key_equals(j, b, ka)) {
+				free(ka);
+				return 1;
+			}
+		}
+		free(ka);
+	}
+	return 0;
+}
+
 static int
 hexval(char c)
 {

@@ -28,6 +28,11 @@ enum json_type	 json_type(const struct json *, int i);
 const char	*json_raw(const struct json *, int i, size_t *len);
 /* The value of key in object obj, or -1 (also when obj is not an object). */
 int		 json_get(const struct json *, int obj, const char *key);
+/*
+ * 1 when object obj has a key twice (readers disagree on which one counts: Go's takes
+ * the last, ours the first). Quadratic in the number of keys: for small objects only.
+ */
+int		 json_dup_keys(const struct json *, int obj);
 /* Number of members (object) or items (array) of i; index of the first one; next sibling. */
 int		 json_size(const struct json *, int i);
 int		 json_first(const struct json *, int i);

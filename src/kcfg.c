@@ -544,6 +544,9 @@ kcfg_free(struct kcfg *k)
 	free(k->host);
 	free(k->port);
 	free(k->tls_server_name);
+	free(k->ca_where);
+	free(k->cert_where);
+	free(k->key_where);
 	free(k->ca);
 	free(k->cert);
 	kcfg_wipe(k->key, k->key_len);

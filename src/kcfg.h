@@ -25,6 +25,9 @@ struct kcfg {
 	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */
 	unsigned char	*key;	size_t key_len;		/* PEM bytes, or NULL; wiped on free */
 	char		*token;				/* or NULL; wiped on free */
+	/* Where each of ca, cert and key came from, for messages about their contents:
+	 * "kubeconfig PATH:LINE: certificate-authority-data of cluster \"x\"". Or NULL. */
+	char		*ca_where, *cert_where, *key_where;
 	char		*namespace;	/* context's namespace, in-cluster's, else "default" */
 	char		*context;	/* context name used ("in-cluster" when so) */
 	char		*source;	/* for messages: "kubeconfig /path" or "in-cluster config" */

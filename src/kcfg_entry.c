@@ -161,9 +161,28 @@ has_pem(const unsigned char *b, size_t n)
  * PEM bytes from KEY-data (base64) or else KEY (a file path), for entry "what"
  * ("cluster \"x\""). Sets *out (NULL if neither is set). Returns 0 or -1 (logged).
  */
+/*
+ * Describes where a PEM field came from (for messages about its contents) into a
+ * malloc'd string: "kubeconfig PATH:LINE: KEY of WHAT", plus "(FILE)" for a path.
+ */
+static char *
+pem_where(const struct kcfg_file *f, size_t line, const char *key, const char *what,
+    const char *file)
+{
+	char	buf[2048], q[512], fq[512];
+
+	if (f->incluster)
+		snprintf(buf, sizeof(buf), "in-cluster config: %s", kcfg_q(fq, sizeof(fq), file));
+	else
+		snprintf(buf, sizeof(buf), "kubeconfig %s:%zu: %s of %s%s%s%s",
+		    kcfg_q(q, sizeof(q), f->path), line, key, what, file ? " (" : "",
+		    file ? kcfg_q(fq, sizeof(fq), file) : "", file ? ")" : "");
+	return strdup(buf);
+}
+
 static int
 kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char *key,
-    const char *what, unsigned char **out, size_t *outlen)
+    const char *what, unsigned char **out, size_t *outlen, char **where)
 {
 	const char	*data, *path, *why;
 	size_t		 dline, pline;
@@ -171,6 +190,8 @@ kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char 
 
 	*out = NULL;
 	*outlen = 0;
+	free(*where);
+	*where = NULL;
 	snprintf(dkey, sizeof(dkey), "%s-data", key);
 	if (kcfg_get_str(f, m, dkey, what, &data, &dline) != 0 ||
 	    kcfg_get_str(f, m, key, what, &path, &pline) != 0)
@@ -181,6 +202,7 @@ kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char 
 		if (!has_pem(*out, *outlen))
 			return kcfg_err(f, dline, "%s of %s does not hold a PEM block "
 			    "(\"-----BEGIN ...\")", dkey, what);
+		*where = pem_where(f, dline, dkey, what, NULL);
 		return 0;
 	}
 	if (path == NULL)
@@ -193,6 +215,7 @@ kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char 
 	if (!has_pem(*out, *outlen))
 		return kcfg_err(f, pline, "%s of %s: %s does not hold a PEM block "
 		    "(\"-----BEGIN ...\")", key, what, kcfg_q(q, sizeof(q), full));
+	*where = pem_where(f, pline, key, what, full);
 	return 0;
 }
 
@@ -237,7 +260,8 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 			return kcfg_err(f, vline, "insecure-skip-tls-verify of %s must be true "
 			    "or false", what);
 	}
-	if (kcfg_pem_field(f, c, "certificate-authority", what, &k->ca, &k->ca_len) != 0)
+	if (kcfg_pem_field(f, c, "certificate-authority", what, &k->ca, &k->ca_len,
+	    &k->ca_where) != 0)
 		return -1;
 	if (k->insecure && k->ca != NULL)
 		return kcfg_err(f, vline, "%s sets both a certificate authority and "
@@ -304,8 +328,9 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return 0;
 	if (kcfg_user_unsupported(f, u, what) != 0)
 		return -1;
-	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len) != 0 ||
-	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len) != 0)
+	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len,
+	    &k->cert_where) != 0 ||
+	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len, &k->key_where) != 0)
 		return -1;
 	if ((k->cert == NULL) != (k->key == NULL)) {
 		kcfg_map_get(u, "client-certificate-data", &certline);

@@ -125,10 +125,16 @@ classify(struct kube *kb, const char *what, const struct httpc_reply *r)
 	return KUBE_ERR;
 }
 
+/*
+ * A failed exchange: interrupted, permanent (EPROTO: TLS verification or protocol
+ * failure, which a retry cannot cure) or worth retrying (refused, reset, timed out).
+ */
 static enum kube_rc
 transport_failed(void)
 {
-	return errno == EINTR ? KUBE_INTR : KUBE_UNAVAILABLE;
+	if (errno == EINTR)
+		return KUBE_INTR;
+	return errno == EPROTO ? KUBE_ERR : KUBE_UNAVAILABLE;
 }
 
 /* Copies the raw JSON of value i into a new string, or NULL when i is absent. */
@@ -255,6 +261,11 @@ cm_write(struct kube *kb, const char *method, const char *path, const char *what
 	}
 	free(body);
 	rc = classify(kb, what, &r);
+	if (rc == KUBE_NOT_FOUND && strcmp(method, "POST") == 0) {
+		/* A create finds no collection: the namespace does not exist. */
+		report_status(kb, what, &r);
+		rc = KUBE_ERR;
+	}
 	if (rc == KUBE_OK && now != NULL && parse_cm(kb, what, &r, now) != 0) {
 		kube_cm_clear(now);
 		rc = KUBE_ERR;

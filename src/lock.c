@@ -216,14 +216,15 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 {
 	if (rc == KUBE_INTR)
 		return LOCK_INTERRUPTED;
-	if (rc != KUBE_UNAVAILABLE && rc != KUBE_CONFLICT)
-		return LOCK_ERR;
-	if (rc == KUBE_CONFLICT) {
-		log_verbose("conflict: the lock changed under us; reading it again");
-		return LOCK_OK;	/* no pause: someone else moved, decide again now */
+	if (rc == KUBE_CONFLICT || rc == KUBE_NOT_FOUND) {
+		/* An update found a newer version, or none (deleted): decide again now. */
+		log_verbose("the lock changed under us; reading it again");
+		return LOCK_OK;
 	}
+	if (rc != KUBE_UNAVAILABLE)
+		return LOCK_ERR;
 	if (*fails >= LOCK_RETRIES && clock_left(deadline) == 0) {
-		log_error("giving up after %d tries", *fails + 1);
+		log_verbose("giving up after %d tries", *fails + 1);
 		return LOCK_ERR;
 	}
 	return backoff(c, (*fails)++) == 0 ? LOCK_OK : LOCK_INTERRUPTED;
@@ -437,11 +438,26 @@ free_loop(const struct lock_ctx *c, int force,
 		enum kube_rc		rc;
 		const char		*why = "";
 		char			show[LOCK_SHOW_MAX + 4];
+		uint64_t		fence;
 
 		memset(&r, 0, sizeof(r));
 		st = read_state(c, &cm, &r, &why, &fails, &o);
 		if (st == STATE_FAILED)
 			return o;
+		if (st == STATE_FREE && force && cm.rv != NULL && fence_parse(cm.fence, &fence) != 0) {
+			/* The counter was hand-edited: tokens start again above 0, and we say so. */
+			rc = free_lock(c, &cm, 0);
+			if (rc == KUBE_OK)
+				log_info("lock %s/%s is not held; reset data.%s, which was not a "
+				    "number (fencing tokens start again from 1)", c->ns, c->name,
+				    KUBE_KEY_FENCE);
+			kube_cm_clear(&cm);
+			if (rc == KUBE_OK)
+				return LOCK_OK;
+			if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
+				return o;
+			continue;
+		}
 		if (st == STATE_FREE) {
 			log_info("lock %s/%s is not held; nothing to do", c->ns, c->name);
 			kube_cm_clear(&cm);

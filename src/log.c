@@ -6,6 +6,13 @@
 #include "log.h"
 
 static int verbose;
+static int dedup;
+
+void
+log_set_dedup(int on)
+{
+	dedup = on;
+}
 
 void
 log_set_verbose(int on)
@@ -29,14 +36,24 @@ log_vline(const char *tag, const char *fmt, va_list ap)
 	fprintf(stderr, "carrier-lock: %s%s\n", tag, line);
 }
 
+/*
+ * Errors: with log_set_dedup(1), a line equal to the previous error is not printed
+ * again, so that retries of an unreachable server say it once (-v shows every one).
+ */
 void
 log_error(const char *fmt, ...)
 {
-	va_list	ap;
+	static char	last[4096];
+	char		line[4096];
+	va_list		ap;
 
 	va_start(ap, fmt);
-	log_vline("", fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (dedup && !verbose && strcmp(line, last) == 0)
+		return;
+	memcpy(last, line, sizeof(last));
+	fprintf(stderr, "carrier-lock: %s\n", line);
 }
 
 void

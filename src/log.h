@@ -12,6 +12,8 @@
 
 void	log_set_verbose(int on);
 int	log_is_verbose(void);
+/* When on, an error equal to the previous one is not repeated (retries say it once). */
+void	log_set_dedup(int on);
 
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

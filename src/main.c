@@ -80,6 +80,7 @@ main(int argc, char *argv[])
 		return EXIT_DONE;
 	}
 	log_set_verbose(c.verbose);
+	log_set_dedup(1);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	/*
 	 * The owner is whoever called us (the test script's shell), unless --pid says; for
@@ -98,6 +99,8 @@ main(int argc, char *argv[])
 			.cert_pem = k.cert, .cert_pem_len = k.cert_len,
 			.key_pem = k.key, .key_pem_len = k.key_len,
 			.insecure = k.insecure, .where = k.source,
+			.ca_where = k.ca_where, .cert_where = k.cert_where,
+			.key_where = k.key_where,
 		};
 		if ((tls = tls_ctx_new(&tc)) == NULL)
 			goto done;

@@ -140,6 +140,10 @@ record_parse(const char *text, struct record *r, const char **why)
 		*why = "the record is not a JSON object";
 		goto bad;
 	}
+	if (json_dup_keys(j, 0)) {
+		*why = "the record has a key twice";
+		goto bad;
+	}
 	if ((r->host = json_str(j, json_get(j, 0, "host"))) == NULL || r->host[0] == '\0') {
 		*why = "the record has no \"host\" string";
 		goto bad;

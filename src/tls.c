@@ -151,6 +151,7 @@ pkey_free(br_x509_pkey *pk)
 static int
 load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 {
+	const char	*where = cfg->ca_where != NULL ? cfg->ca_where : t->where;
 	struct pem_obj	*objs = NULL;
 	const char	*err;
 	size_t		 errline;
@@ -159,11 +160,11 @@ load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 
 	if ((n = pem_decode((const char *)cfg->ca_pem, cfg->ca_pem_len, &objs, &err,
 	    &errline)) < 0) {
-		log_error("%s: certificate-authority data: line %zu: %s", t->where, errline, err);
+		log_error("%s: certificate-authority data: line %zu: %s", where, errline, err);
 		return -1;
 	}
 	if ((t->tas = calloc((size_t)n + 1, sizeof(*t->tas))) == NULL) {
-		log_error("%s: out of memory", t->where);
+		log_error("%s: out of memory", where);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -180,12 +181,12 @@ load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 		pk = br_x509_decoder_get_pkey(&dc);
 		if (dn.oom) {
 			free(dn.p);
-			log_error("%s: out of memory", t->where);
+			log_error("%s: out of memory", where);
 			goto done;
 		}
 		if ((e = br_x509_decoder_last_error(&dc)) != 0 || pk == NULL) {
 			free(dn.p);
-			log_error("%s: certificate-authority data: certificate %d: %s", t->where,
+			log_error("%s: certificate-authority data: certificate %d: %s", where,
 			    i + 1, tls_error_str(e ? e : BR_ERR_X509_UNSUPPORTED, ebuf,
 			    sizeof(ebuf)));
 			goto done;
@@ -196,12 +197,12 @@ load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 		ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
 		t->n_tas++;
 		if (pkey_copy(&ta->pkey, pk) != 0) {
-			log_error("%s: out of memory", t->where);
+			log_error("%s: out of memory", where);
 			goto done;
 		}
 	}
 	if (t->n_tas == 0) {
-		log_error("%s: no certificate in certificate-authority data", t->where);
+		log_error("%s: no certificate in certificate-authority data", where);
 		goto done;
 	}
 	rc = 0;
@@ -288,6 +289,7 @@ keytype_name(int type)
 static int
 load_key(struct tls_ctx *t, const struct tls_config *cfg)
 {
+	const char	*where = cfg->key_where != NULL ? cfg->key_where : t->where;
 	struct pem_obj		*objs = NULL;
 	br_skey_decoder_context	*kd = NULL;
 	const char		*err;
@@ -297,7 +299,7 @@ load_key(struct tls_ctx *t, const struct tls_config *cfg)
 
 	if ((n = pem_decode((const char *)cfg->key_pem, cfg->key_pem_len, &objs, &err,
 	    &errline)) < 0) {
-		log_error("%s: client key data: line %zu: %s", t->where, errline, err);
+		log_error("%s: client key data: line %zu: %s", where, errline, err);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -306,36 +308,37 @@ load_key(struct tls_ctx *t, const struct tls_config *cfg)
 		if (strcmp(l, "EC PARAMETERS") == 0)
 			continue;
 		if (strcmp(l, "ENCRYPTED PRIVATE KEY") == 0) {
-			log_error("%s: client key is encrypted, which is not supported", t->where);
+			log_error("%s: client key is encrypted, which is not supported", where);
 			goto done;
 		}
 		if (strcmp(l, "RSA PRIVATE KEY") != 0 && strcmp(l, "EC PRIVATE KEY") != 0 &&
 		    strcmp(l, "PRIVATE KEY") != 0) {
 			log_error("%s: client key data: unexpected PEM block \"%s\" (expected "
-			    "RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)", t->where,
+			    "RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)", where,
 			    log_sanitize(ebuf, sizeof(ebuf), l, strlen(l)));
 			goto done;
 		}
 		if (found >= 0) {
-			log_error("%s: client key data holds more than one private key", t->where);
+			log_error("%s: client key data holds more than one private key", where);
 			goto done;
 		}
 		found = i;
 	}
 	if (found < 0) {
-		log_error("%s: no private key in client key data", t->where);
+		log_error("%s: no private key in client key data", where);
 		goto done;
 	}
 	/* Heap, not stack: it holds the key and is wiped before free. */
 	if ((kd = calloc(1, sizeof(*kd))) == NULL) {
-		log_error("%s: out of memory", t->where);
+		log_error("%s: out of memory", where);
 		goto done;
 	}
 	br_skey_decoder_init(kd);
 	br_skey_decoder_push(kd, objs[found].der, objs[found].der_len);
 	if ((e = br_skey_decoder_last_error(kd)) != 0) {
-		log_error("%s: client key (%s) cannot be decoded: %s", t->where,
-		    objs[found].label, tls_error_str(e, ebuf, sizeof(ebuf)));
+		/* The decoder reports ASN.1 faults with X.509 codes: not about any certificate. */
+		log_error("%s: client key (%s) cannot be decoded: malformed or unsupported "
+		    "key encoding (BearSSL decoder error %d)", where, objs[found].label, e);
 		goto done;
 	}
 	t->key_type = br_skey_decoder_key_type(kd);
@@ -370,13 +373,13 @@ load_key(struct tls_ctx *t, const struct tls_config *cfg)
 		t->ec.x = t->keybuf;
 		t->ec.xlen = sk->xlen;
 	} else {
-		log_error("%s: client key has an unsupported type", t->where);
+		log_error("%s: client key has an unsupported type", where);
 		goto done;
 	}
 	rc = 0;
 	goto done;
 oom:
-	log_error("%s: out of memory", t->where);
+	log_error("%s: out of memory", where);
 done:
 	if (kd != NULL) {
 		explicit_bzero(kd, sizeof(*kd));
@@ -393,6 +396,7 @@ done:
 static int
 load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 {
+	const char	*where = cfg->cert_where != NULL ? cfg->cert_where : t->where;
 	struct pem_obj		*objs = NULL;
 	br_x509_decoder_context	 dc;
 	br_x509_pkey		*pk;
@@ -404,11 +408,11 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 
 	if ((n = pem_decode((const char *)cfg->cert_pem, cfg->cert_pem_len, &objs, &err,
 	    &errline)) < 0) {
-		log_error("%s: client certificate data: line %zu: %s", t->where, errline, err);
+		log_error("%s: client certificate data: line %zu: %s", where, errline, err);
 		return -1;
 	}
 	if ((t->chain = calloc((size_t)n + 1, sizeof(*t->chain))) == NULL) {
-		log_error("%s: out of memory", t->where);
+		log_error("%s: out of memory", where);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -416,7 +420,7 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 			continue;
 		if (t->chain_len == TLS_MAX_CHAIN) {
 			log_error("%s: client certificate chain longer than %d certificates",
-			    t->where, TLS_MAX_CHAIN);
+			    where, TLS_MAX_CHAIN);
 			goto done;
 		}
 		/* Take the DER: pem_free() skips NULL. */
@@ -426,31 +430,31 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 		t->chain_len++;
 	}
 	if (t->chain_len == 0) {
-		log_error("%s: no certificate in client certificate data", t->where);
+		log_error("%s: no certificate in client certificate data", where);
 		goto done;
 	}
 	br_x509_decoder_init(&dc, NULL, NULL);
 	br_x509_decoder_push(&dc, t->chain[0].data, t->chain[0].data_len);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if ((e = br_x509_decoder_last_error(&dc)) != 0 || pk == NULL) {
-		log_error("%s: client certificate cannot be decoded: %s", t->where,
+		log_error("%s: client certificate cannot be decoded: %s", where,
 		    tls_error_str(e ? e : BR_ERR_X509_UNSUPPORTED, ebuf, sizeof(ebuf)));
 		goto done;
 	}
 	if (pk->key_type != t->key_type) {
 		log_error("%s: client key does not match client certificate (key is %s, "
-		    "certificate's key is %s)", t->where, keytype_name(t->key_type),
+		    "certificate's key is %s)", where, keytype_name(t->key_type),
 		    keytype_name(pk->key_type));
 		goto done;
 	}
 	m = t->key_type == BR_KEYTYPE_RSA ? rsa_key_matches(&t->rsa, &pk->key.rsa) :
 	    ec_key_matches(&t->ec, &pk->key.ec);
 	if (m < 0) {
-		log_error("%s: client key is invalid or uses an unsupported curve", t->where);
+		log_error("%s: client key is invalid or uses an unsupported curve", where);
 		goto done;
 	}
 	if (m == 0) {
-		log_error("%s: client key does not match client certificate", t->where);
+		log_error("%s: client key does not match client certificate", where);
 		goto done;
 	}
 	if (t->key_type == BR_KEYTYPE_EC) {
@@ -458,7 +462,7 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 		if (t->ec_issuer_key_type != BR_KEYTYPE_RSA &&
 		    t->ec_issuer_key_type != BR_KEYTYPE_EC) {
 			log_error("%s: client certificate is signed with an unsupported "
-			    "algorithm", t->where);
+			    "algorithm", where);
 			goto done;
 		}
 		switch (x509ext_key_usage(t->chain[0].data, t->chain[0].data_len, &ku)) {
@@ -473,12 +477,12 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 				t->ec_usages |= BR_KEYTYPE_KEYX;
 			break;
 		default:
-			log_error("%s: client certificate has a malformed keyUsage", t->where);
+			log_error("%s: client certificate has a malformed keyUsage", where);
 			goto done;
 		}
 		if (t->ec_usages == 0) {
 			log_error("%s: client certificate's keyUsage allows neither "
-			    "digitalSignature nor keyAgreement", t->where);
+			    "digitalSignature nor keyAgreement", where);
 			goto done;
 		}
 	}

@@ -24,6 +24,9 @@ struct tls_config {
 	size_t			 key_pem_len;
 	int			 insecure;	/* insecure-skip-tls-verify: no chain or name check */
 	const char		*where;		/* for messages about the above, e.g. "kubeconfig /x/y" */
+	/* Where the CA, certificate and key came from ("kubeconfig /x/y:12: ..."), for
+	 * messages about their contents; each may be NULL (then "where" is used). */
+	const char		*ca_where, *cert_where, *key_where;
 };
 
 struct tls_ctx;

@@ -42,9 +42,8 @@ t0=$(date +%s%N)
 # blame, so the right log is shown.
 stage=setup
 etcd_data=
-on_exit() {
-	local rc=$?
-	[ $rc -eq 0 ] && return
+teardown() {
+	local rc=$1
 	cluster_log "startup failed during: $stage"
 	case $stage in
 	pki) tail -n 20 "$dir/pki/openssl.log" >&2 2>/dev/null || true ;;
@@ -57,10 +56,17 @@ on_exit() {
 	rm -f "$dir/env"
 	exit $rc
 }
+on_exit() {
+	local rc=$?
+	[ $rc -eq 0 ] && return
+	teardown $rc
+}
 trap on_exit EXIT
-# bash skips the EXIT trap when a signal kills it; turn INT and TERM into an exit instead.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# bash skips the EXIT trap when a signal kills it, and an "exit" from a signal trap did
+# not always reach it either (seen: SIGTERM right after kube-apiserver started): tear
+# down from the signal traps themselves.
+trap 'trap - EXIT; teardown 130' INT
+trap 'trap - EXIT; teardown 143' TERM
 
 # --- ports ------------------------------------------------------------------------------
 # Ask the kernel for three free ports by binding to port 0, all held open together so they
