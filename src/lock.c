@@ -251,8 +251,9 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
 }
 
 enum lock_outcome
-lock_acquire(const struct lock_ctx *c, uint64_t *token)
+lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 {
+	int64_t			sent_at = 0;
 	int64_t			deadline = c->max_wait_ms < 0 ? CLOCK_NEVER :
 				    clock_deadline(c->max_wait_ms);
 	int64_t			next_status = 0;
@@ -273,6 +274,7 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
 		if (rc == KUBE_NOT_FOUND) {
 			*token = 1;
+			sent_at = clock_ms();
 			if ((rc = take(c, NULL, 1)) == KUBE_OK)
 				goto taken;
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
@@ -292,6 +294,7 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 		}
 		if (record_is_free(cm.holder)) {
 			*token = fence + 1;
+			sent_at = clock_ms();
 			rc = take(c, &cm, *token);
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
@@ -315,7 +318,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 			record_clear(&r);
 			if (c->ttl_ms > 0) {
 				/* A new --ttl from the owner renews the lease. */
-				rc = take(c, &cm, *token);
+				sent_at = clock_ms();
+			rc = take(c, &cm, *token);
 				if (rc != KUBE_OK) {
 					kube_cm_clear(&cm);
 					if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
@@ -333,6 +337,7 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token)
 			    "ttl of %s; taking it over", c->ns, c->name, r.host, r.pid,
 			    duration_format(r.ttl_ms, ttl, sizeof(ttl)));
 			*token = fence + 1;
+			sent_at = clock_ms();
 			rc = take(c, &cm, *token);
 			record_clear(&r);
 			kube_cm_clear(&cm);
@@ -364,6 +369,8 @@ taken:
 	log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
 	    c->me->host, c->me->pid, (unsigned long long)*token);
 print:
+	if (sent != NULL)
+		*sent = sent_at != 0 ? sent_at : clock_ms();
 	if (c->print_token) {
 		printf("%llu\n", (unsigned long long)*token);
 		fflush(stdout);

@@ -29,7 +29,11 @@ struct lock_ctx {
 	int			 print_token;	/* acquire: print the fencing token on stdout */
 };
 
-enum lock_outcome	lock_acquire(const struct lock_ctx *, uint64_t *token);
+/*
+ * Takes the lock. *token gets the fencing token; *sent (may be NULL) the clock_ms() at
+ * which the winning write was sent: a lease runs from then, never from its reply.
+ */
+enum lock_outcome	lock_acquire(const struct lock_ctx *, uint64_t *token, int64_t *sent);
 enum lock_outcome	lock_release(const struct lock_ctx *);
 enum lock_outcome	lock_force_release(const struct lock_ctx *);
 enum lock_outcome	lock_query(const struct lock_ctx *);

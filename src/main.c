@@ -49,7 +49,7 @@ run_action(const struct cli *c, const struct lock_ctx *lc)
 	uint64_t	token = 0;
 
 	switch (c->action) {
-	case CLI_ACQUIRE:	return lock_acquire(lc, &token);
+	case CLI_ACQUIRE:	return lock_acquire(lc, &token, NULL);
 	case CLI_RELEASE:	return lock_release(lc);
 	case CLI_FORCE_RELEASE:	return lock_force_release(lc);
 	case CLI_QUERY:		return lock_query(lc);

@@ -36,9 +36,22 @@ struct run_state {
 	char			 rv[64];	/* our record's last known resourceVersion */
 	char			 start_time[64];
 	uint64_t		 renewals;
-	int64_t			 last_renewed;	/* clock_ms() of the last confirmed write */
+	int64_t			 last_renewed;	/* clock_ms() when our last confirmed write was sent */
 	int64_t			 next_renew;	/* CLOCK_NEVER without a ttl */
 };
+
+/*
+ * When our lease ends by our own clock: a tenth of the ttl before a waiter can take the
+ * lock over (a waiter counts from when it saw our last write, which is after we sent it),
+ * so that the command is being stopped before anyone else may start.
+ */
+static int64_t
+lease_end(const struct run_state *s)
+{
+	if (s->c->ttl_ms <= 0)
+		return CLOCK_NEVER;
+	return s->last_renewed + s->c->ttl_ms - s->c->ttl_ms / 10;
+}
 
 /* Reaps the child if it ended. Returns 1 when it has. */
 static int
@@ -202,6 +215,7 @@ renew(struct run_state *s)
 	enum kube_rc	 rc;
 	char		*rec, fence[24];
 	int		 ours;
+	int64_t		 sent;
 
 	if ((ours = check(s)) != 1)
 		return ours;
@@ -211,6 +225,7 @@ renew(struct run_state *s)
 	rec = record_build(s->c->me, s->token, s->start_time, s->c->ttl_ms, s->renewals + 1);
 	if (rec == NULL)
 		return -1;
+	sent = clock_ms();
 	/* Labels and annotations are dropped by a renewal: check() does not keep them. */
 	rc = kube_cm_update(s->c->kb, s->c->ns, s->c->name, &old, rec, fence, &now);
 	free(rec);
@@ -221,7 +236,7 @@ renew(struct run_state *s)
 	ours = still_ours(s, &now);
 	kube_cm_clear(&now);
 	if (ours == 1) {
-		s->last_renewed = clock_ms();
+		s->last_renewed = sent;
 		log_verbose("renewed lock %s/%s (renewal %llu)", s->c->ns, s->c->name,
 		    (unsigned long long)s->renewals);
 	}
@@ -248,7 +263,7 @@ supervise(struct run_state *s)
 				kube_watch_close(s->c->kb);
 			return 1;
 		}
-		if (s->c->ttl_ms > 0 && clock_ms() - s->last_renewed > s->c->ttl_ms) {
+		if (clock_left(lease_end(s)) == 0) {
 			log_error("lock %s/%s could not be renewed within its ttl; it may be "
 			    "taken over", s->c->ns, s->c->name);
 			if (watching)
@@ -279,6 +294,8 @@ supervise(struct run_state *s)
 		until = clock_deadline(RUN_SLICE_MS);
 		if (s->next_renew < until)
 			until = s->next_renew;
+		if (lease_end(s) < until)
+			until = lease_end(s);
 		rc = kube_watch_next(s->c->kb, until, &ev);
 		if (rc == KUBE_WATCH_DEADLINE || rc == KUBE_WATCH_INTR) {
 			if (rc == KUBE_WATCH_INTR)
@@ -315,9 +332,8 @@ run_locked(const struct lock_ctx *c, char *const argv[], int64_t kill_grace_ms)
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
-	if ((o = lock_acquire(c, &s.token)) != LOCK_OK)
+	if ((o = lock_acquire(c, &s.token, &s.last_renewed)) != LOCK_OK)
 		return -1 - (int)o;
-	s.last_renewed = clock_ms();
 	s.next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
 	/* Our record's version, to watch from; a failure here is retried in supervise(). */
 	if (check(&s) == 0)
@@ -343,7 +359,13 @@ run_locked(const struct lock_ctx *c, char *const argv[], int64_t kill_grace_ms)
 	/* Release even after a forwarded signal: those were meant for the child. */
 	while (sig_take() != 0)
 		;
-	if (lock_release(c) != LOCK_OK && code == 0)
+	o = lock_release(c);
+	if (o == LOCK_NOT_OWNER) {
+		/* Taken over before we could release: the lease ran out while CMD ran. */
+		log_error("the lock was lost before %s ended", argv[0]);
+		return RUN_EXIT_LOST;
+	}
+	if (o != LOCK_OK && code == 0)
 		code = 1;
 	return code;
 }
