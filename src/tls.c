@@ -397,6 +397,8 @@ static int
 load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 {
 	const char	*where = cfg->cert_where != NULL ? cfg->cert_where : t->where;
+	/* A key that does not fit the certificate is reported where the key is. */
+	const char	*kwhere = cfg->key_where != NULL ? cfg->key_where : t->where;
 	struct pem_obj		*objs = NULL;
 	br_x509_decoder_context	 dc;
 	br_x509_pkey		*pk;
@@ -443,7 +445,7 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 	}
 	if (pk->key_type != t->key_type) {
 		log_error("%s: client key does not match client certificate (key is %s, "
-		    "certificate's key is %s)", where, keytype_name(t->key_type),
+		    "certificate's key is %s)", kwhere, keytype_name(t->key_type),
 		    keytype_name(pk->key_type));
 		goto done;
 	}
@@ -454,7 +456,7 @@ load_chain(struct tls_ctx *t, const struct tls_config *cfg)
 		goto done;
 	}
 	if (m == 0) {
-		log_error("%s: client key does not match client certificate", where);
+		log_error("%s: client key does not match client certificate", kwhere);
 		goto done;
 	}
 	if (t->key_type == BR_KEYTYPE_EC) {

@@ -35,7 +35,7 @@ def test_limited_user_can_do_every_action(cluster):
     def do(action, *extra, pid=None, host=None, want=0):
         r = lock.do(action, "-v", *extra, pid=pid, host=host)
         assert r.returncode == want, (action, r.stderr)
-        assert "403" not in r.stderr, r.stderr
+        assert "403 Forbidden" not in r.stderr, r.stderr  # not a bare "403": timestamps hold digits
         seen.extend(methods(r.stderr))
         return r
 
@@ -206,7 +206,6 @@ def test_secrets_never_printed_verbose(cluster, tmp_path, kubeconfig):
     assert secrets
     name = unique_name("bi")
     configs = [(src, "default", (0,))]
-    # A wrong server name is retried with backoff (see the xfail below): one action will do.
     configs.append((str(wrong_name_kubeconfig(src, tmp_path, kubeconfig)), "default", (1,),
                     ACTIONS[1:2]))
     if kubeconfig == "token":
@@ -237,12 +236,6 @@ def test_secrets_never_printed_verbose(cluster, tmp_path, kubeconfig):
             assert_no_secret(r, secrets)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a TLS verification failure (here BR_ERR_X509_BAD_SERVER_NAME) is treated as a "
-    "transient error (kube.c transport_failed() returns KUBE_UNAVAILABLE for every "
-    "transport failure): acquire/run without --max-wait-time retry it for ever; with a "
-    "bounded wait, and for query, they print the same line once per try (6 lines) "
-    "instead of exiting 1 at once with one line"))
 def test_wrong_server_name_fails_at_once_with_one_line(cluster, tmp_path):
     kc = wrong_name_kubeconfig(cluster.kubeconfig(), tmp_path, "admin")
     for action in (["query"], ["acquire"]):
