@@ -16,6 +16,8 @@ struct json {
 	int		*next;	/* next[i]: index of the token after i's subtree */
 };
 
+static const char *json_validate(const char *, size_t);
+
 static int
 is_space(char c)
 {
@@ -70,6 +72,8 @@ json_parse(const char *js, size_t len, const char **err)
 		*err = "JSON document too large";
 		return NULL;
 	}
+	if ((*err = json_validate(js, len)) != NULL)
+		return NULL;
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js, len, NULL, 0);
 	if (n < 0) {
@@ -263,6 +267,158 @@ read_u4(const char *s, size_t left, unsigned *cp)
 		*cp = *cp << 4 | (unsigned)v;
 	}
 	return 0;
+}
+
+/*
+ * jsmn, even strict, does not check separators ({"a" "b"}, [1 2], {"a":1,}) nor raw
+ * control bytes in strings. This pass checks the RFC 8259 grammar first, iteratively,
+ * with the same depth limit, so that json_parse accepts JSON and nothing else.
+ */
+enum vstate { V_VALUE, V_VALUE_OR_END, V_KEY, V_KEY_OR_END, V_COLON, V_COMMA_OR_END };
+
+static size_t
+skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && is_space(s[i]))
+		i++;
+	return i;
+}
+
+/* Returns the index after the string starting at s[i] == '"', or 0 when malformed. */
+static size_t
+check_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0;
+		if (c != '\\')
+			continue;
+		if (++i >= len || strchr("\"\\/bfnrtu", s[i]) == NULL || s[i] == '\0')
+			return 0;
+		if (s[i] == 'u') {
+			unsigned cp;
+			if (read_u4(s + i + 1, len - i - 1, &cp) != 0)
+				return 0;
+			i += 4;
+		}
+	}
+	return 0;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Returns the index after the number or literal at s[i], or 0 when malformed. */
+static size_t
+check_primitive(const char *s, size_t len, size_t i)
+{
+	static const char *const lit[] = { "true", "false", "null" };
+	size_t	k, n;
+
+	for (k = 0; k < 3; k++) {
+		n = strlen(lit[k]);
+		if (len - i >= n && memcmp(s + i, lit[k], n) == 0)
+			return i + n;
+	}
+	if (i < len && s[i] == '-')
+		i++;
+	if (i >= len || !is_digit(s[i]))
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < len && is_digit(s[i]))
+			i++;
+	if (i < len && s[i] == '.') {
+		if (++i >= len || !is_digit(s[i]))
+			return 0;
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= len || !is_digit(s[i]))
+			return 0;
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	return i;
+}
+
+static const char *
+json_validate(const char *s, size_t len)
+{
+	char		stack[JSON_MAX_DEPTH];
+	size_t		i = 0, next;
+	int		depth = 0;
+	enum vstate	st = V_VALUE;
+
+	for (;;) {
+		i = skip_ws(s, len, i);
+		if (i >= len)
+			return "truncated JSON";
+		switch (st) {
+		case V_COLON:
+			if (s[i++] != ':')
+				return "malformed JSON: ':' expected";
+			st = V_VALUE;
+			continue;
+		case V_COMMA_OR_END:
+			if (s[i] == ',') {
+				i++;
+				st = stack[depth - 1] == '{' ? V_KEY : V_VALUE;
+				continue;
+			}
+			if (s[i] != (stack[depth - 1] == '{' ? '}' : ']'))
+				return "malformed JSON: ',' or end of container expected";
+			i++;
+			depth--;
+			break;
+		case V_KEY_OR_END:
+		case V_KEY:
+			if (st == V_KEY_OR_END && s[i] == '}') {
+				i++;
+				depth--;
+				break;
+			}
+			if (s[i] != '"' || (next = check_string(s, len, i)) == 0)
+				return "malformed JSON: a string key expected";
+			i = next;
+			st = V_COLON;
+			continue;
+		case V_VALUE_OR_END:
+		case V_VALUE:
+			if (st == V_VALUE_OR_END && s[i] == ']') {
+				i++;
+				depth--;
+				break;
+			}
+			if (s[i] == '{' || s[i] == '[') {
+				if (depth >= JSON_MAX_DEPTH)
+					return "JSON nested too deeply";
+				stack[depth++] = s[i];
+				st = s[i++] == '{' ? V_KEY_OR_END : V_VALUE_OR_END;
+				continue;
+			}
+			next = s[i] == '"' ? check_string(s, len, i) : check_primitive(s, len, i);
+			if (next == 0)
+				return "malformed JSON value";
+			i = next;
+			break;
+		}
+		/* A value ended. */
+		if (depth == 0)
+			return skip_ws(s, len, i) == len ? NULL : "trailing data after JSON value";
+		st = V_COMMA_OR_END;
+	}
 }
 
 char *

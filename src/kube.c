@@ -74,6 +74,7 @@ kube_cm_clear(struct kube_cm *cm)
 	free(cm->fence);
 	free(cm->labels);
 	free(cm->annotations);
+	free(cm->list_rv);
 	memset(cm, 0, sizeof(*cm));
 }
 
@@ -88,22 +89,23 @@ report_status(const struct kube *kb, const char *what, const struct httpc_reply 
 	const char	*err;
 	char		*reason = NULL, *message = NULL;
 	char		 rs[128], ms[KUBE_MSG_MAX];
+	const char	*hint = r->status == 401 ?
+	    " (the server did not accept the credentials of the kubeconfig's user)" : "";
 
 	if ((j = json_parse(r->body, r->len, &err)) != NULL) {
 		reason = json_str(j, json_get(j, 0, "reason"));
 		message = json_str(j, json_get(j, 0, "message"));
 		json_free(j);
 	}
+
 	if (message != NULL) {
-		log_error("%s: %s: %d %s: %s", kb->url, what, r->status,
+		log_error("%s: %s: %d %s: %s%s", kb->url, what, r->status,
 		    log_sanitize(rs, sizeof(rs), reason ? reason : "", reason ? strlen(reason) : 0),
-		    log_sanitize(ms, sizeof(ms), message, strlen(message)));
+		    log_sanitize(ms, sizeof(ms), message, strlen(message)), hint);
 	} else {
-		log_error("%s: %s: HTTP %d: %s", kb->url, what, r->status,
-		    log_sanitize(ms, sizeof(ms), r->body, r->len > 200 ? 200 : r->len));
+		log_error("%s: %s: HTTP %d: %s%s", kb->url, what, r->status,
+		    log_sanitize(ms, sizeof(ms), r->body, r->len > 200 ? 200 : r->len), hint);
 	}
-	if (r->status == 401)
-		log_error("%s: the server did not accept the credentials of the kubeconfig's user", kb->url);
 	free(reason);
 	free(message);
 }
@@ -207,6 +209,53 @@ kube_cm_get(struct kube *kb, const char *ns, const char *name, struct kube_cm *c
 		kube_cm_clear(cm);
 		rc = KUBE_ERR;
 	}
+	free(r.body);
+	return rc;
+}
+
+enum kube_rc
+kube_cm_list(struct kube *kb, const char *ns, const char *name, struct kube_cm *cm)
+{
+	struct httpc_reply	 r = { 0 };
+	struct json		*j = NULL;
+	const char		*err;
+	char			 path[640], what[512], *list_rv = NULL;
+	enum kube_rc		 rc;
+	int			 items;
+
+	memset(cm, 0, sizeof(*cm));
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps?fieldSelector="
+	    "metadata.name%%3D%s", ns, name);
+	snprintf(what, sizeof(what), "list configmaps/%s in namespace %s", name, ns);
+	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
+		return transport_failed();
+	if ((rc = classify(kb, what, &r)) != KUBE_OK)
+		goto done;
+	rc = KUBE_ERR;
+	if ((j = json_parse(r.body, r.len, &err)) == NULL) {
+		log_error("%s: %s: reply is not JSON: %s", kb->url, what, err);
+		goto done;
+	}
+	list_rv = json_str(j, json_get(j, json_get(j, 0, "metadata"), "resourceVersion"));
+	items = json_get(j, 0, "items");
+	if (list_rv == NULL || list_rv[0] == '\0' || json_type(j, items) != JSON_ARRAY ||
+	    json_size(j, items) > 1) {
+		log_error("%s: %s: reply is not a list of at most one ConfigMap", kb->url, what);
+		goto done;
+	}
+	if (json_size(j, items) == 0)
+		rc = KUBE_NOT_FOUND;
+	else if (cm_from_json(kb, what, j, json_first(j, items), cm) == 0)
+		rc = KUBE_OK;
+	else
+		kube_cm_clear(cm);
+	if (rc != KUBE_ERR) {
+		cm->list_rv = list_rv;
+		list_rv = NULL;
+	}
+done:
+	free(list_rv);
+	json_free(j);
 	free(r.body);
 	return rc;
 }

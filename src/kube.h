@@ -34,6 +34,7 @@ struct kube_cm {
 	char		*labels;	/* raw JSON of metadata.labels, kept on update; or NULL */
 	char		*annotations;	/* the same for metadata.annotations */
 	unsigned	 retry_after;	/* from the last 429/5xx, seconds */
+	char		*list_rv;	/* kube_cm_list: the list's resourceVersion, to watch from */
 };
 
 struct kube;
@@ -48,6 +49,14 @@ void		 kube_cm_clear(struct kube_cm *);
 
 /* GET. On KUBE_OK fills cm (clear it with kube_cm_clear). */
 enum kube_rc	 kube_cm_get(struct kube *, const char *ns, const char *name, struct kube_cm *cm);
+/*
+ * The same read as a list with a field selector on the name, which also gives the
+ * collection's current resourceVersion (cm->list_rv): a watch started from it is valid
+ * even when the object's own version is older than the server's watch window (after an
+ * API server restart, the object's version is answered with 410 Gone). KUBE_NOT_FOUND
+ * when the list is empty (cm->list_rv is set then too).
+ */
+enum kube_rc	 kube_cm_list(struct kube *, const char *ns, const char *name, struct kube_cm *cm);
 /* POST a new ConfigMap with the given data (holder may be NULL). KUBE_CONFLICT if it exists. */
 enum kube_rc	 kube_cm_create(struct kube *, const char *ns, const char *name,
 		    const char *holder, const char *fence);

@@ -143,13 +143,14 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline
 	struct record		r;
 	enum kube_watch_rc	rc;
 	const char		*why;
-	int64_t			expires;
+	int64_t			expires, opened;
 	int			out = 0;
 
 	if (record_parse(cm->holder, &r, &why) != 0)
 		return 0;
 	expires = lease_note(lease, cm->rv, &r);
-	rc = kube_watch_open(c->kb, c->ns, c->name, cm->rv, deadline);
+	opened = clock_ms();
+	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
 		struct kube_cm	ev;
 		int64_t		until = deadline;
@@ -191,8 +192,15 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline
 	}
 	switch (rc) {
 	case KUBE_WATCH_CHANGED:
-	case KUBE_WATCH_RESTART:
 		*fails = 0;
+		break;
+	case KUBE_WATCH_RESTART:
+		/* A watch the server ends at once, again and again, must not become a loop. */
+		if (clock_ms() - opened < 1000) {
+			if (backoff(c, (*fails)++) != 0)
+				out = -LOCK_INTERRUPTED;
+		} else
+			*fails = 0;
 		break;
 	case KUBE_WATCH_UNAVAILABLE:
 		if (backoff(c, (*fails)++) != 0)
@@ -216,15 +224,26 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 {
 	if (rc == KUBE_INTR)
 		return LOCK_INTERRUPTED;
-	if (rc == KUBE_CONFLICT || rc == KUBE_NOT_FOUND) {
-		/* An update found a newer version, or none (deleted): decide again now. */
-		log_verbose("the lock changed under us; reading it again");
-		return LOCK_OK;
-	}
-	if (rc != KUBE_UNAVAILABLE)
+	if (rc != KUBE_UNAVAILABLE && rc != KUBE_CONFLICT && rc != KUBE_NOT_FOUND)
 		return LOCK_ERR;
+	if (rc != KUBE_UNAVAILABLE) {
+		/*
+		 * An update found a newer version, or none (deleted): decide again at once. A
+		 * server that conflicts again and again still gets backoff and the deadline.
+		 */
+		log_verbose("the lock changed under us; reading it again");
+		if (*fails < 2) {
+			(*fails)++;
+			return LOCK_OK;
+		}
+	}
 	if (*fails >= LOCK_RETRIES && clock_left(deadline) == 0) {
-		log_verbose("giving up after %d tries", *fails + 1);
+		/* A transient failure was reported as it happened; endless conflicts were not. */
+		if (rc != KUBE_UNAVAILABLE)
+			log_error("configmaps/%s in namespace %s: the server refused %d writes in a "
+			    "row as conflicts; giving up", c->name, c->ns, *fails + 1);
+		else
+			log_verbose("giving up after %d tries", *fails + 1);
 		return LOCK_ERR;
 	}
 	return backoff(c, (*fails)++) == 0 ? LOCK_OK : LOCK_INTERRUPTED;
@@ -271,8 +290,9 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 
 		if (sig_pending())
 			return LOCK_INTERRUPTED;
-		rc = kube_cm_get(c->kb, c->ns, c->name, &cm);
+		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
 		if (rc == KUBE_NOT_FOUND) {
+			kube_cm_clear(&cm);
 			*token = 1;
 			sent_at = clock_ms();
 			if ((rc = take(c, NULL, 1)) == KUBE_OK)
