@@ -28,7 +28,9 @@ count() {
 	failed=$((failed + ${f:-0}))
 }
 
+# Test-only packages (build packages are build.sh's business): python3 + pytest, valgrind.
 command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
+command -v valgrind >/dev/null || { apt-get update && apt-get install -y valgrind; }
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest ||
 	{ apt-get update && apt-get install -y python3-pytest; }
 
