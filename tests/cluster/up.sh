@@ -42,6 +42,9 @@ t0=$(date +%s%N)
 # blame, so the right log is shown.
 stage=setup
 etcd_data=
+# fd 9 is stderr as up.sh got it: a signal's trap runs inside whatever command was
+# running, and a probe's "2>/dev/null" would otherwise swallow the teardown's messages.
+exec 9>&2
 teardown() {
 	local rc=$1
 	cluster_log "startup failed during: $stage"
@@ -55,7 +58,7 @@ teardown() {
 	[ -n "$etcd_data" ] && rm -rf "$etcd_data"
 	rm -f "$dir/env"
 	exit $rc
-}
+} 2>&9
 on_exit() {
 	local rc=$?
 	[ $rc -eq 0 ] && return

@@ -37,7 +37,7 @@ cluster_pid_alive() {
 # up.sh's output would otherwise wait for EOF until the cluster stops.
 cluster_start() {
 	local dir=$1 name=$2
-	setsid "$dir/run-$name.sh" </dev/null >>"$dir/$name.log" 2>&1 &
+	setsid "$dir/run-$name.sh" </dev/null >>"$dir/$name.log" 2>&1 9>&- &
 	local pid=$! i
 	echo $pid >"$dir/$name.pid"
 	# The PID goes bash -> setsid -> run-NAME.sh -> NAME by exec; until the last exec,
