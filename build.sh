@@ -4,7 +4,8 @@
 #   ./build.sh               static musl binary ./carrier-lock (stripped; fails unless static)
 #   ./build.sh asan          host cc + ASan/UBSan, glibc: build/asan/carrier-lock
 #   ./build.sh unit          build and run tests/unit/test_*.c (sanitizers on)
-#   ./build.sh fuzz [SECS]   libFuzzer on each tests/fuzz/fuzz_*.c, SECS each (default 120)
+#   ./build.sh fuzz [SECS]   libFuzzer on each tests/fuzz/fuzz_*.c, SECS each (default 120;
+#                            FUZZ_TARGETS="json yaml" picks some)
 #   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
 #   ./build.sh deps          only fetch, verify and build the third-party code
 #
@@ -272,10 +273,16 @@ run_unit() {
 }
 
 # Each tests/fuzz/fuzz_NAME.c has its seed corpus in tests/fuzz/corpus/NAME/.
+# Every target, or only those named in $FUZZ_TARGETS (e.g. "json record").
 fuzz_targets() {
-	local f
+	local f n
 	for f in tests/fuzz/fuzz_*.c; do
-		[ -f "$f" ] && basename "${f%.c}"
+		[ -f "$f" ] || continue
+		n=$(basename "${f%.c}")
+		if [ -n "${FUZZ_TARGETS:-}" ] && ! [[ " $FUZZ_TARGETS " == *" ${n#fuzz_} "* ]]; then
+			continue
+		fi
+		echo "$n"
 	done
 }
 

@@ -9,7 +9,8 @@
 #include "json.h"
 
 struct json {
-	const char	*js;
+	char		*own;	/* a copy of a bare top-level primitive, with a space after */
+	const char	*js;	/* the caller's text: json_raw() points into it, never into own */
 	size_t		 len;
 	jsmntok_t	*tok;
 	int		 ntok;
@@ -63,6 +64,8 @@ json_parse(const char *js, size_t len, const char **err)
 	jsmn_parser	 p;
 	int		 n;
 	size_t		 end;
+	char		*own;
+	const char	*orig;
 
 	if (memchr(js, '\0', len) != NULL) {
 		*err = "NUL byte in JSON";
@@ -74,28 +77,45 @@ json_parse(const char *js, size_t len, const char **err)
 	}
 	if ((*err = json_validate(js, len)) != NULL)
 		return NULL;
+	orig = js;
+	/*
+	 * jsmn's strict mode wants a delimiter after a primitive, so a document that is just
+	 * "5" or "true" (valid JSON) is parsed from a copy with a space after it.
+	 */
+	own = NULL;
+	end = 0;
+	while (end < len && is_space(js[end]))
+		end++;
+	if (end < len && js[end] != '{' && js[end] != '[' && js[end] != '"') {
+		if ((own = malloc(len + 1)) == NULL) {
+			*err = "out of memory";
+			return NULL;
+		}
+		memcpy(own, js, len);
+		own[len++] = ' ';
+		js = own;
+	}
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js, len, NULL, 0);
-	if (n < 0) {
-		*err = n == JSMN_ERROR_PART ? "truncated JSON" : "malformed JSON";
+	if (n <= 0 || n > JSON_MAX_TOKENS) {
+		*err = n == JSMN_ERROR_PART ? "truncated JSON" : n < 0 ? "malformed JSON" :
+		    n == 0 ? "empty JSON document" : "JSON document has too many values";
+		free(own);
 		return NULL;
 	}
-	if (n == 0) {
-		*err = "empty JSON document";
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		*err = "out of memory";
+		free(own);
 		return NULL;
 	}
-	if (n > JSON_MAX_TOKENS) {
-		*err = "JSON document has too many values";
-		return NULL;
-	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->tok = calloc((size_t)n, sizeof(*j->tok))) == NULL ||
+	j->own = own;
+	if ((j->tok = calloc((size_t)n, sizeof(*j->tok))) == NULL ||
 	    (j->next = calloc((size_t)n, sizeof(int))) == NULL) {
 		*err = "out of memory";
 		json_free(j);
 		return NULL;
 	}
-	j->js = js;
+	j->js = orig;
 	j->len = len;
 	jsmn_init(&p);
 	j->ntok = jsmn_parse(&p, js, len, j->tok, (unsigned int)n);
@@ -131,6 +151,7 @@ json_free(struct json *j)
 {
 	if (j == NULL)
 		return;
+	free(j->own);
 	free(j->tok);
 	free(j->next);
 	free(j);

@@ -9,6 +9,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ backoff(const struct lock_ctx *c, int n)
 }
 
 /* The fencing counter stored beside the record; -1 when it is not a number. */
+static enum kube_rc free_lock(const struct lock_ctx *, const struct kube_cm *, uint64_t);
+
 static int
 fence_parse(const char *s, uint64_t *v)
 {
@@ -218,6 +221,32 @@ done:
 	return out;
 }
 
+/*
+ * A signal arrived while our write to take the lock was under way: it may have landed.
+ * Read once more, free the lock if the write made it ours, then let the signal end us
+ * (it is marked pending again). A second signal cuts this short.
+ */
+static enum lock_outcome
+settle_interrupted(const struct lock_ctx *c)
+{
+	struct kube_cm	 cm;
+	struct record	 r;
+	const char	*why;
+	int		 sig = sig_take();
+
+	if (kube_cm_get(c->kb, c->ns, c->name, &cm) == KUBE_OK && !record_is_free(cm.holder) &&
+	    record_parse(cm.holder, &r, &why) == 0) {
+		if (is_me(c, &r) && free_lock(c, &cm, r.token) == KUBE_OK)
+			log_info("interrupted: freed lock %s/%s, which the interrupted request "
+			    "had taken", c->ns, c->name);
+		record_clear(&r);
+	}
+	kube_cm_clear(&cm);
+	if (sig != 0)
+		raise(sig);
+	return LOCK_INTERRUPTED;
+}
+
 /* What a failed call means: retry (LOCK_OK) or give up with an outcome. */
 static enum lock_outcome
 on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadline)
@@ -297,6 +326,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			sent_at = clock_ms();
 			if ((rc = take(c, NULL, 1)) == KUBE_OK)
 				goto taken;
+			if (rc == KUBE_INTR)
+				return settle_interrupted(c);
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
 				return o;
 			continue;
@@ -319,6 +350,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
 				goto taken;
+			if (rc == KUBE_INTR)
+				return settle_interrupted(c);
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
 				return o;
 			continue;
@@ -363,6 +396,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
 				goto taken;
+			if (rc == KUBE_INTR)
+				return settle_interrupted(c);
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
 				return o;
 			continue;
