@@ -360,3 +360,81 @@ def test_unreachable_server_exits_1_naming_it(tmp_path):
     r = run("query", "--kubeconfig", str(path), timeout=120)
     assert r.returncode == 1
     assert "127.0.0.1:9" in r.stderr
+
+
+def test_labels_and_annotations_on_the_configmap_are_kept(cluster):
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=31).returncode == 0
+    assert cluster.kubectl("label", "configmap", lock.name, "team=perf").returncode == 0
+    assert cluster.kubectl("annotate", "configmap", lock.name, "owner=ci").returncode == 0
+    assert lock.do("release", pid=31).returncode == 0
+    assert lock.do("acquire", pid=32).returncode == 0
+    meta = lock.configmap()["metadata"]
+    assert meta["labels"] == {"team": "perf"} and meta["annotations"]["owner"] == "ci"
+
+
+def test_kubeconfig_from_the_environment_and_context_flag(cluster, tmp_path):
+    # $KUBECONFIG as a list: the first file's current-context (admin) wins; --context
+    # picks the second file's (token) context instead; -n overrides the namespace.
+    name = unique_name()
+    env = {"KUBECONFIG": f"{tmp_path}/missing:{cluster.kubeconfig()}:{cluster.kubeconfig('token')}"}
+    r = run("acquire", "--name", name, "--pid", "33", "-v", env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'context "admin"' in r.stderr
+    r = run("query", "--name", name, "--context", "token", "-v", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["pid"] == "33"
+    assert 'context "token"' in r.stderr
+    r = run("acquire", "--name", name, "--pid", "34", "-n", "locks", env=env)
+    assert r.returncode == 0
+    assert cluster.kubectl("get", "configmap", name, "-n", "locks").returncode == 0
+    r = run("query", "--name", name, "--context", "nope", env=env)
+    assert r.returncode == 1 and "nope" in r.stderr
+
+
+def test_home_kube_config_is_the_fallback(cluster, tmp_path):
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(open(cluster.kubeconfig()).read())
+    r = run("query", "--name", unique_name(), env={"HOME": str(tmp_path)})
+    assert (r.returncode, r.stdout) == (0, "{}\n"), r.stderr
+
+
+def test_server_asking_to_retry_later_is_honoured(tmp_path):
+    """429 with Retry-After (API priority and fairness does this under load) is waited
+    out, then the call succeeds. A scripted server: a real one will not 429 on demand."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(time.monotonic())
+            if len(hits) == 1:
+                body = b'{"kind":"Status","reason":"TooManyRequests","message":"slow down","code":429}'
+                self.send_response(429)
+                self.send_header("Retry-After", "2")
+            else:
+                body = b'{"kind":"ConfigMapList","metadata":{"resourceVersion":"9"},"items":[]}'
+                self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        kc = tmp_path / "k"
+        kc.write_text("apiVersion: v1\nclusters:\n- cluster:\n    server: "
+                      f"http://127.0.0.1:{srv.server_address[1]}\n  name: c\ncontexts:\n"
+                      "- context:\n    cluster: c\n    user: u\n  name: x\n"
+                      "current-context: x\nusers:\n- name: u\n  user: {}\n")
+        r = run("query", "--kubeconfig", str(kc))
+        assert (r.returncode, r.stdout) == (0, "{}\n"), r.stderr
+        assert "429" in r.stderr and "slow down" in r.stderr
+        assert len(hits) == 2 and hits[1] - hits[0] >= 1.9, hits
+    finally:
+        srv.shutdown()
