@@ -7,6 +7,7 @@
 #include <jsmn.h>
 
 #include "json.h"
+#include "utf8.h"
 
 struct json {
 	char		*own;	/* a copy of a bare top-level primitive, with a space after */
@@ -262,31 +263,15 @@ json_dup_keys(const struct json *j, int obj)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* Four hex digits of a \u escape. */
 static int
 read_u4(const char *s, size_t left, unsigned *cp)
 {
-	int	i, v;
+	long	v = utf8_hex(s, left, 4);
 
-	if (left < 4)
+	if (v < 0)
 		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		if ((v = hexval(s[i])) < 0)
-			return -1;
-		*cp = *cp << 4 | (unsigned)v;
-	}
+	*cp = (unsigned)v;
 	return 0;
 }
 
@@ -491,21 +476,7 @@ json_str(const struct json *j, int i)
 				goto bad;
 			if (cp == 0)
 				goto bad;
-			if (cp < 0x80)
-				out[w++] = (char)cp;
-			else if (cp < 0x800) {
-				out[w++] = (char)(0xc0 | cp >> 6);
-				out[w++] = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				out[w++] = (char)(0xe0 | cp >> 12);
-				out[w++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				out[w++] = (char)(0x80 | (cp & 0x3f));
-			} else {
-				out[w++] = (char)(0xf0 | cp >> 18);
-				out[w++] = (char)(0x80 | (cp >> 12 & 0x3f));
-				out[w++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				out[w++] = (char)(0x80 | (cp & 0x3f));
-			}
+			w += utf8_put(out + w, cp);
 			break;
 		default:
 			goto bad;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "yaml_int.h"
 
 /* Messages that name a key or a number; valid until the next yaml_parse(). */
@@ -156,61 +157,6 @@ yp_quoted_end(struct yp *p)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Reads n hex digits at s; returns the value or -1. */
-static long
-yp_hex(const char *s, size_t avail, size_t n)
-{
-	long	v = 0;
-	size_t	i;
-	int	h;
-
-	if (avail < n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((h = hexval(s[i])) < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
-}
-
-static size_t
-utf8_put(char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * Decodes the escape after a backslash at p->pos (pointing at the letter) into o.
  * Returns the bytes written, or -1 with the error set. Moves pos past the escape.
@@ -265,7 +211,7 @@ yp_escape(struct yp *p, char *o, size_t end)
 		return -1;
 	}
 	p->pos++;
-	if (n > 0 && (cp = yp_hex(p->buf + p->pos, end - p->pos, n)) < 0) {
+	if (n > 0 && (cp = utf8_hex(p->buf + p->pos, end - p->pos, n)) < 0) {
 		yp_fail(p, p->line, "bad hex digits in a \\x, \\u or \\U escape");
 		return -1;
 	}
@@ -273,7 +219,7 @@ yp_escape(struct yp *p, char *o, size_t end)
 	if (n == 4 && cp >= 0xd800 && cp <= 0xdbff) {
 		/* A UTF-16 surrogate pair, as JSON encoders write characters past U+FFFF. */
 		if (end - p->pos < 6 || p->buf[p->pos] != '\\' || p->buf[p->pos + 1] != 'u' ||
-		    (lo = yp_hex(p->buf + p->pos + 2, 4, 4)) < 0xdc00 || lo > 0xdfff) {
+		    (lo = utf8_hex(p->buf + p->pos + 2, 4, 4)) < 0xdc00 || lo > 0xdfff) {
 			yp_fail(p, p->line, "unpaired UTF-16 surrogate in a \\u escape");
 			return -1;
 		}
