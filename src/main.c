@@ -67,7 +67,7 @@ main(int argc, char *argv[])
 	struct tls_ctx		*tls = NULL;
 	struct kube		*kb = NULL;
 	struct lock_ctx		 lc;
-	enum lock_outcome	 o = LOCK_ERR;
+	int			 code = EXIT_ERROR;
 
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
@@ -119,20 +119,14 @@ main(int argc, char *argv[])
 	lc.print_token = c.print_token;
 	lc.ttl_ms = c.ttl_ms;
 	if (c.action == CLI_RUN) {
-		int code = run_locked(&lc, c.cmd, c.kill_grace_ms);
-		if (code >= 0) {
-			kube_free(kb);
-			tls_ctx_free(tls);
-			kcfg_free(&k);
-			return code;
-		}
-		o = (enum lock_outcome)(-1 - code);
-		goto done;
-	}
-	o = run_action(&c, &lc);
+		/* The command's own status, or (< 0) why the lock was not taken. */
+		if ((code = run_locked(&lc, c.cmd, c.kill_grace_ms)) < 0)
+			code = exit_for((enum lock_outcome)(-1 - code));
+	} else
+		code = exit_for(run_action(&c, &lc));
 done:
 	kube_free(kb);
 	tls_ctx_free(tls);
 	kcfg_free(&k);
-	return exit_for(o);
+	return code;
 }
