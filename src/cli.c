@@ -1,4 +1,5 @@
 /* cli.c: see cli.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +99,18 @@ cli_usage(void)
 	    stdout);
 }
 
-static int usage_error(const char *fmt, const char *word)
-    __attribute__((format(printf, 1, 0)));
+/* Prints a usage error (what and which word) and returns -1. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
-usage_error(const char *fmt, const char *word)
+usage_error(const char *fmt, ...)
 {
+	va_list	ap;
+
 	fprintf(stderr, "carrier-lock: ");
-	fprintf(stderr, fmt, word);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\ncarrier-lock: run 'carrier-lock --help' for usage\n");
 	return -1;
 }
