@@ -26,6 +26,8 @@ log_is_verbose(void)
 	return verbose;
 }
 
+static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
 static void
 log_vline(const char *tag, const char *fmt, va_list ap)
 {
