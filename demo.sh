@@ -33,5 +33,8 @@ show ./carrier-lock --kubeconfig "$kc" --action release --host perf-client-02 --
 show ./carrier-lock --kubeconfig "$kc" --action release
 show ./carrier-lock --kubeconfig "$kc" --action query
 echo
+echo "# Or hold it around one command, released however the command ends:"
+show ./carrier-lock --kubeconfig "$kc" run -- sh -c 'echo "perf test running with fencing token $CARRIER_LOCK_TOKEN"'
+echo
 echo "# What kubectl sees:"
 show "$dir/kubectl" --kubeconfig "$kc" get configmap carrier-lock -o jsonpath='{.data}{"\n"}'
