@@ -438,3 +438,18 @@ def test_server_asking_to_retry_later_is_honoured(tmp_path):
         assert len(hits) == 2 and hits[1] - hits[0] >= 1.9, hits
     finally:
         srv.shutdown()
+
+
+def test_waiter_says_who_holds_it_at_start_and_every_30_seconds(cluster):
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=51).returncode == 0
+    waiter = subprocess.Popen([BIN, *lock.args("acquire", "--max-wait-time", "5m", pid=52)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(32)
+    assert lock.do("release", pid=51).returncode == 0
+    _, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 0, err
+    said = [l for l in err.splitlines() if "is held by host" in l and "pid 51" in l]
+    assert len(said) == 2, err
+    assert "waiting up to 5m0s" in said[0] or "waiting up to 4m59" in said[0], said[0]
+    assert "waiting up to 4m2" in said[1] or "waiting up to 4m3" in said[1], said[1]
