@@ -9,6 +9,7 @@
 #define CL_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int test_passed, test_failed;
 
@@ -28,6 +29,35 @@ test_report(void)
 {
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed == 0 ? 0 : 1;
+}
+
+/*
+ * Reads a whole file into a malloc'd buffer with a NUL after it (not counted in *len);
+ * NULL when it cannot. The caller frees.
+ */
+static inline char *
+test_slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*buf;
+	long	 n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
 }
 
 #endif

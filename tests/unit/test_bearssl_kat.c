@@ -95,30 +95,6 @@ vec(const char *name)
 	exit(1);
 }
 
-/* Reads a whole file into a malloc'd buffer; NULL on failure. */
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	FILE		*f = fopen(path, "rb");
-	unsigned char	*b;
-	long		 n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n)) == NULL) {
-		if (f != NULL)
-			fclose(f);
-		return NULL;
-	}
-	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static void
 sha256(const void *data, size_t len, unsigned char out[32])
 {
@@ -232,7 +208,7 @@ test_ecdsa(void)
 	}
 
 	/* The client's path: SEC1 key file -> br_skey_decoder -> default signer. */
-	if ((der = slurp(KAT_DIR "p256_a.der", &derlen)) == NULL) {
+	if ((der = (unsigned char *)test_slurp(KAT_DIR "p256_a.der", &derlen)) == NULL) {
 		test_cond("read " KAT_DIR "p256_a.der", 0);
 		return;
 	}
@@ -278,8 +254,8 @@ test_rsa_key(const char *keyfile, const char *sigfile, const char *what)
 	size_t			 derlen = 0, wantlen = 0, i;
 	char			 d[160];
 
-	der = slurp(keyfile, &derlen);
-	want = slurp(sigfile, &wantlen);
+	der = (unsigned char *)test_slurp(keyfile, &derlen);
+	want = (unsigned char *)test_slurp(sigfile, &wantlen);
 	if (der == NULL || want == NULL) {
 		snprintf(d, sizeof(d), "read %s and %s", keyfile, sigfile);
 		test_cond(d, 0);

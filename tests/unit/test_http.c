@@ -126,31 +126,6 @@ bad:
 	return NULL;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*buf;
-	long	 n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 static int
 case_load(const char *file, struct tcase *tc)
 {
@@ -163,7 +138,7 @@ case_load(const char *file, struct tcase *tc)
 	tc->retry = -1;
 	snprintf(tc->name, sizeof(tc->name), "%s", file);
 	snprintf(path, sizeof(path), "%s/%s", DATA_DIR, file);
-	if ((text = slurp(path, &len)) == NULL)
+	if ((text = test_slurp(path, &len)) == NULL)
 		return -1;
 	if ((sep = strstr(text, "\n---\n")) == NULL) {
 		free(text);

@@ -67,28 +67,11 @@ streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	FILE		*f = fopen(path, "rb");
-	unsigned char	*b;
-	long		 n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0)
-		abort();
-	rewind(f);
-	if ((b = malloc((size_t)n + 1)) == NULL || fread(b, 1, (size_t)n, f) != (size_t)n)
-		abort();
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static int
 same_as_file(const unsigned char *b, size_t len, const char *path)
 {
 	size_t		 n;
-	unsigned char	*f = slurp(path, &n);
+	unsigned char	*f = (unsigned char *)test_slurp(path, &n);
 	int		 r = b != NULL && n == len && memcmp(b, f, n) == 0;
 
 	free(f);
@@ -386,7 +369,7 @@ test_incluster(void)
 	{
 		char ca[300];
 		size_t n;
-		unsigned char *b = slurp(D "/ca.crt", &n);
+		unsigned char *b = (unsigned char *)test_slurp(D "/ca.crt", &n);
 
 		snprintf(ca, sizeof(ca), "%s/ca.crt", sa);
 		FILE *f = fopen(ca, "wb");

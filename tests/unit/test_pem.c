@@ -16,28 +16,11 @@
 static char *
 slurp(const char *name, size_t *len)
 {
-	char	 path[512];
-	FILE	*f;
-	char	*buf;
-	long	 n;
+	char	path[512];
 
+	*len = 0;
 	snprintf(path, sizeof(path), DATA "%s", name);
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
+	return test_slurp(path, len);
 }
 
 static void

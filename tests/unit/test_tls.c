@@ -31,27 +31,11 @@ extern char **environ;
 static unsigned char *
 slurp(const char *name, size_t *len)
 {
-	char		 path[512];
-	FILE		*f;
-	unsigned char	*buf;
-	long		 n;
+	char	path[512];
 
 	*len = 0;
-	if (name == NULL || strcmp(name, "-") == 0)
-		return NULL;
 	snprintf(path, sizeof(path), DATA "%s", name);
-	if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "test_tls: cannot open %s\n", path);
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return (unsigned char *)test_slurp(path, len);
 }
 
 /* stderr capture, to assert on what was logged. */

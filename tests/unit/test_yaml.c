@@ -103,31 +103,6 @@ dump_node(struct buf *b, const struct yaml_node *n, int level)
 	}
 }
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*p;
-	long	 n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (p = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	p[n] = '\0';
-	*len = (size_t)n;
-	return p;
-}
-
 /* The parse result as the .expect files state it: a dump, or "error LINE: MESSAGE". */
 static char *
 result_of(const char *in, size_t len, const char **errmsg, size_t *errline)
@@ -169,9 +144,9 @@ run_case(const char *name)
 	int		 ok;
 
 	snprintf(path, sizeof(path), "%s/%s", DATA_DIR, name);
-	in = read_file(path, &inlen);
+	in = test_slurp(path, &inlen);
 	memcpy(strrchr(path, '.'), ".expect", 8);
-	exp = read_file(path, &explen);
+	exp = test_slurp(path, &explen);
 	if (in == NULL || exp == NULL) {
 		snprintf(descr, sizeof(descr), "%s: input and .expect readable", name);
 		test_cond(descr, 0);
@@ -369,7 +344,7 @@ main(int argc, char *argv[])
 		size_t		 len, errline;
 		char		*in, *out;
 
-		if ((in = read_file(argv[2], &len)) == NULL) {
+		if ((in = test_slurp(argv[2], &len)) == NULL) {
 			perror(argv[2]);
 			return 1;
 		}
