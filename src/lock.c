@@ -301,10 +301,9 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
 enum lock_outcome
 lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 {
-	int64_t			sent_at = 0;
 	int64_t			deadline = c->max_wait_ms < 0 ? CLOCK_NEVER :
 				    clock_deadline(c->max_wait_ms);
-	int64_t			next_status = 0;
+	int64_t			next_status = 0, sent_at = 0;
 	struct lease_view	lease = { "", 0 };
 	int			fails = 0;
 
@@ -314,53 +313,33 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 		enum kube_rc		rc;
 		enum lock_outcome	o;
 		const char		*why;
-		uint64_t		fence;
-		int			w;
+		uint64_t		fence = 0;
+		int			w, exists;
 
 		if (sig_pending())
 			return LOCK_INTERRUPTED;
 		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
-		if (rc == KUBE_NOT_FOUND) {
-			kube_cm_clear(&cm);
-			*token = 1;
-			sent_at = clock_ms();
-			if ((rc = take(c, NULL, 1)) == KUBE_OK)
-				goto taken;
-			if (rc == KUBE_INTR)
-				return settle_interrupted(c);
+		if (rc != KUBE_OK && rc != KUBE_NOT_FOUND) {
 			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
 				return o;
 			continue;
 		}
-		if (rc != KUBE_OK) {
-			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		if (fence_parse(cm.fence, &fence) != 0) {
+		exists = rc == KUBE_OK;
+		if (exists && fence_parse(cm.fence, &fence) != 0) {
 			log_error("configmaps/%s in namespace %s: data.%s is not a number; "
-			    "left as it is (force-release resets it)", c->name, c->ns, KUBE_KEY_FENCE);
+			    "left as it is (force-release resets it)", c->name, c->ns,
+			    KUBE_KEY_FENCE);
 			kube_cm_clear(&cm);
 			return LOCK_ERR;
 		}
-		if (record_is_free(cm.holder)) {
-			*token = fence + 1;
-			sent_at = clock_ms();
-			rc = take(c, &cm, *token);
-			kube_cm_clear(&cm);
-			if (rc == KUBE_OK)
-				goto taken;
-			if (rc == KUBE_INTR)
-				return settle_interrupted(c);
-			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-				return o;
-			continue;
-		}
+		if (!exists || record_is_free(cm.holder))
+			goto take_it;
 		if (record_parse(cm.holder, &r, &why) != 0) {
 			report_corrupt(c, cm.holder, why);
 			kube_cm_clear(&cm);
 			return LOCK_ERR;
 		}
+		/* Tokens only grow: past the counter and any token a record shows. */
 		if (r.token > fence)
 			fence = r.token;
 		if (is_me(c, &r)) {
@@ -369,19 +348,15 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
 			    c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
 			record_clear(&r);
-			if (c->ttl_ms > 0) {
-				/* A new --ttl from the owner renews the lease. */
-				sent_at = clock_ms();
-			rc = take(c, &cm, *token);
-				if (rc != KUBE_OK) {
-					kube_cm_clear(&cm);
-					if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-						return o;
-					continue;
-				}
-			}
+			/* A new --ttl from the owner renews the lease. */
+			sent_at = clock_ms();
+			rc = c->ttl_ms > 0 ? take(c, &cm, *token) : KUBE_OK;
 			kube_cm_clear(&cm);
-			goto print;
+			if (rc == KUBE_OK)
+				goto print;
+			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
+				return o;
+			continue;
 		}
 		if (clock_left(lease_note(&lease, cm.rv, &r)) == 0) {
 			char	ttl[32];
@@ -389,18 +364,8 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			log_info("lock %s/%s of host %s pid %ld expired: not renewed within its "
 			    "ttl of %s; taking it over", c->ns, c->name, r.host, r.pid,
 			    duration_format(r.ttl_ms, ttl, sizeof(ttl)));
-			*token = fence + 1;
-			sent_at = clock_ms();
-			rc = take(c, &cm, *token);
 			record_clear(&r);
-			kube_cm_clear(&cm);
-			if (rc == KUBE_OK)
-				goto taken;
-			if (rc == KUBE_INTR)
-				return settle_interrupted(c);
-			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-				return o;
-			continue;
+			goto take_it;
 		}
 		if (clock_left(deadline) == 0) {
 			log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s",
@@ -419,6 +384,19 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 		if (w < 0)
 			return (enum lock_outcome)-w;
 		/* w == 1 (deadline): read once more, then time out if still held. */
+		continue;
+take_it:
+		/* Absent, free or expired: one conditional write decides. */
+		*token = fence + 1;
+		sent_at = clock_ms();
+		rc = take(c, exists ? &cm : NULL, *token);
+		kube_cm_clear(&cm);
+		if (rc == KUBE_OK)
+			goto taken;
+		if (rc == KUBE_INTR)
+			return settle_interrupted(c);
+		if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
+			return o;
 	}
 taken:
 	log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
