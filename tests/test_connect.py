@@ -165,3 +165,28 @@ def test_killed_watch_connection_still_ends_in_the_lock_taken(cluster, tmp_path)
         assert lock.query()["pid"] == "62"
     finally:
         proxy.close()
+
+
+def test_runs_in_an_empty_root_like_a_from_scratch_image(cluster, tmp_path):
+    """The binary alone in an empty directory as root (no /proc, /dev, /etc, no libc):
+    what a FROM scratch image gives it. Server by IP, so no resolver is needed either."""
+    if os.geteuid() != 0 or BIN.endswith("asan/carrier-lock"):
+        pytest.skip("needs root for chroot, and the static binary")
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(BIN, root / "carrier-lock")
+    shutil.copy(cluster.kubeconfig(), root / "kubeconfig")
+    name = unique_name()
+
+    def inside(*args):
+        return subprocess.run(["chroot", str(root), "/carrier-lock", *args,
+                               "--kubeconfig", "/kubeconfig", "--name", name],
+                              capture_output=True, text=True, timeout=60)
+
+    r = inside("acquire", "--pid", "7")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(inside("query").stdout)
+    assert rec["pid"] == "7"
+    assert "proc-start" not in rec and "boot-id" not in rec, "no /proc: not recorded"
+    assert inside("release", "--pid", "7").returncode == 0
+    assert sorted(p.name for p in root.iterdir()) == ["carrier-lock", "kubeconfig"]
