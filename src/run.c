@@ -34,6 +34,7 @@ struct run_state {
 	int			 status;	/* wait status once reaped */
 	int			 reaped;
 	char			 rv[64];	/* our record's last known resourceVersion */
+	char			 watch_rv[64];	/* where to watch from: a list's, or an event's */
 	char			 start_time[64];
 	uint64_t		 renewals;
 	int64_t			 last_renewed;	/* clock_ms() when our last confirmed write was sent */
@@ -180,6 +181,9 @@ still_ours(struct run_state *s, const struct kube_cm *cm)
 		    (unsigned long long)r.token);
 	else {
 		snprintf(s->rv, sizeof(s->rv), "%s", cm->rv);
+		/* A list's version is inside the server's watch window even after a restart. */
+		snprintf(s->watch_rv, sizeof(s->watch_rv), "%s",
+		    cm->list_rv != NULL ? cm->list_rv : cm->rv);
 		snprintf(s->start_time, sizeof(s->start_time), "%s", r.start_time);
 		s->renewals = r.renewals;
 	}
@@ -195,8 +199,9 @@ check(struct run_state *s)
 	enum kube_rc	rc;
 	int		ours;
 
-	rc = kube_cm_get(s->c->kb, s->c->ns, s->c->name, &cm);
+	rc = kube_cm_list(s->c->kb, s->c->ns, s->c->name, &cm);
 	if (rc == KUBE_NOT_FOUND) {
+		kube_cm_clear(&cm);
 		log_error("lock %s/%s was deleted while the command ran", s->c->ns, s->c->name);
 		return 0;
 	}
@@ -251,6 +256,7 @@ static int
 supervise(struct run_state *s)
 {
 	int	watching = 0;
+	int64_t	opened = 0;
 
 	for (;;) {
 		struct kube_cm		ev;
@@ -282,7 +288,9 @@ supervise(struct run_state *s)
 			continue;
 		}
 		if (!watching) {
-			rc = kube_watch_open(s->c->kb, s->c->ns, s->c->name, s->rv, s->next_renew);
+			opened = clock_ms();
+			rc = kube_watch_open(s->c->kb, s->c->ns, s->c->name, s->watch_rv,
+			    s->next_renew);
 			if (rc != KUBE_WATCH_CHANGED) {
 				if (rc == KUBE_WATCH_RESTART && check(s) == 0)
 					return 0;
@@ -316,7 +324,8 @@ supervise(struct run_state *s)
 			int ours = check(s);
 			if (ours == 0)
 				return 0;
-			if (ours == 1)
+			/* A stream that ends as soon as it opens must not become a loop. */
+			if (ours == 1 && clock_ms() - opened >= RUN_RETRY_MS)
 				continue;
 		}
 		nap(RUN_RETRY_MS);
