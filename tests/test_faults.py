@@ -376,3 +376,24 @@ def test_403_names_verb_resource_and_namespace_in_one_line(own, action):
     assert "403" in line and own.server in line, line
     assert re.search(r"\b(get|list) configmaps/" + re.escape(lock.name) + r" in namespace default\b",
                      line), line
+
+
+def test_run_holder_rides_out_an_api_server_restart_quietly(own):
+    """A `run` holder with a ttl longer than the outage keeps the lock across a restart,
+    re-watches without a 410 loop, and releases at the end with its command's status."""
+    lock = Lock(own)
+    holder = subprocess.Popen([BIN, *lock.args("run", "-v", "--ttl", "30s"), "--",
+                               "sleep", "12"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        script(own, "restart-apiserver.sh", timeout=120)
+        _, err = holder.communicate(timeout=90)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert holder.returncode == 0, err
+    requests = len(REQUEST_LINE.findall(err))
+    assert requests <= 25, f"{requests} requests:\n{err}"
+    assert lock.query() == {}
