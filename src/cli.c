@@ -79,7 +79,8 @@ cli_usage(void)
 "                           acquire by the holder renews); default: never expires\n"
 "  --kill-grace DUR         run: after a lost lock, SIGTERM, then SIGKILL after DUR\n"
 "                           (default 10s)\n"
-"  --pid PID                owner PID (default: the calling process, our parent)\n"
+"  --pid PID                owner PID (default: the calling process, our parent;\n"
+"                           for run, carrier-lock's own)\n"
 "  --host NAME              owner host (default: this host's name)\n"
 "  --request-timeout DUR    bound on each API call (default 30s)\n"
 "  -v, --verbose            say what it does on stderr (never secrets)\n"
@@ -95,7 +96,8 @@ cli_usage(void)
 "  5  run: the lock was lost while CMD ran (force-released or taken over);\n"
 "     CMD was stopped. Otherwise run exits with CMD's status (128+N for signal N;\n"
 "     126 CMD not runnable, 127 CMD not found)\n"
-"  130, 143  interrupted by SIGINT, SIGTERM while waiting (nothing left behind)\n",
+"  129, 130, 143  interrupted by SIGHUP, SIGINT, SIGTERM while waiting (nothing\n"
+"     left behind)\n",
 	    stdout);
 }
 
