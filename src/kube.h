@@ -33,7 +33,6 @@ struct kube_cm {
 	char		*fence;		/* data.fence, or NULL */
 	char		*labels;	/* raw JSON of metadata.labels, kept on update; or NULL */
 	char		*annotations;	/* the same for metadata.annotations */
-	unsigned	 retry_after;	/* from the last 429/5xx, seconds */
 	char		*list_rv;	/* kube_cm_list: the list's resourceVersion, to watch from */
 };
 

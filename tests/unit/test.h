@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int test_passed, test_failed;
 
@@ -58,6 +59,38 @@ test_slurp(const char *path, size_t *len)
 	buf[n] = '\0';
 	*len = (size_t)n;
 	return buf;
+}
+
+/*
+ * Captures what the code under test writes to stderr: test_capture_start(), then
+ * test_capture_end() returns it (NUL-terminated; valid until the next capture).
+ */
+static int	 test_saved_stderr = -1;
+static FILE	*test_capture_file;
+static char	 test_captured[8192];
+
+static inline void
+test_capture_start(void)
+{
+	fflush(stderr);
+	if ((test_capture_file = tmpfile()) == NULL || (test_saved_stderr = dup(2)) < 0)
+		abort();
+	dup2(fileno(test_capture_file), 2);
+}
+
+static inline const char *
+test_capture_end(void)
+{
+	size_t	n;
+
+	fflush(stderr);
+	dup2(test_saved_stderr, 2);
+	close(test_saved_stderr);
+	rewind(test_capture_file);
+	n = fread(test_captured, 1, sizeof(test_captured) - 1, test_capture_file);
+	test_captured[n] = '\0';
+	fclose(test_capture_file);
+	return test_captured;
 }
 
 #endif

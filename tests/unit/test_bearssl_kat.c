@@ -26,6 +26,7 @@
 #include <bearssl.h>
 
 #include "test.h"
+#include "utf8.h"
 
 #define KAT_DIR	"tests/data/kat/"
 
@@ -38,16 +39,13 @@ struct vec {
 static struct vec	vecs[32];
 static size_t		nvecs;
 
+/* One hex digit, or -1 (src/utf8.c does the decoding). */
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	char	ch = (char)c;
+
+	return (int)utf8_hex(&ch, 1, 1);
 }
 
 static size_t

@@ -20,6 +20,7 @@
 
 #include "http.h"
 #include "test.h"
+#include "utf8.h"
 
 #define DATA_DIR	"tests/data/http"
 #define MAX_CASES	256
@@ -46,16 +47,13 @@ struct result {
 	size_t		 bodylen;
 };
 
+/* One hex digit, or -1 (src/utf8.c does the decoding). */
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	char	ch = (char)c;
+
+	return (int)utf8_hex(&ch, 1, 1);
 }
 
 /* Decodes the escaped form of s[0..n) into a malloc'd buffer; NULL on bad syntax. */

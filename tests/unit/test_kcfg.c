@@ -24,22 +24,11 @@ static char	tmpdir[64];
 static int
 load(struct kcfg *k, const char *path, const char *ctx)
 {
-	FILE	*f;
-	size_t	 n;
-	int	 saved, r;
+	int	r;
 
-	fflush(stderr);
-	if ((f = tmpfile()) == NULL || (saved = dup(2)) < 0)
-		abort();
-	dup2(fileno(f), 2);
+	test_capture_start();
 	r = kcfg_load(k, path, ctx);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(errout, 1, sizeof(errout) - 1, f);
-	errout[n] = '\0';
-	fclose(f);
+	snprintf(errout, sizeof(errout), "%s", test_capture_end());
 	return r;
 }
 

@@ -38,35 +38,6 @@ slurp(const char *name, size_t *len)
 	return (unsigned char *)test_slurp(path, len);
 }
 
-/* stderr capture, to assert on what was logged. */
-static int	 saved_stderr = -1;
-static FILE	*capture_file;
-static char	 captured[4096];
-
-static void
-capture_start(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	saved_stderr = dup(2);
-	dup2(fileno(capture_file), 2);
-}
-
-static const char *
-capture_end(void)
-{
-	size_t	n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	rewind(capture_file);
-	n = fread(captured, 1, sizeof(captured) - 1, capture_file);
-	captured[n] = '\0';
-	fclose(capture_file);
-	return captured;
-}
-
 /* Builds a context from fixture names ("-" for none, CA "insecure"); logs captured. */
 static struct tls_ctx *
 ctx_from(const char *ca, const char *cert, const char *key, const char **log)
@@ -84,9 +55,9 @@ ctx_from(const char *ca, const char *cert, const char *key, const char **log)
 	cfg.cert_pem = certb;
 	cfg.key_pem = keyb;
 	cfg.where = "kubeconfig test";
-	capture_start();
+	test_capture_start();
 	t = tls_ctx_new(&cfg);
-	*log = capture_end();
+	*log = test_capture_end();
 	free(cab);
 	free(certb);
 	free(keyb);
@@ -222,9 +193,9 @@ server_start(void)
 	posix_spawn_file_actions_destroy(&fa);
 	until = clock_deadline(10000);
 	while (clock_ms() < until) {
-		capture_start();
+		test_capture_start();
 		fd = net_connect("127.0.0.1", server_port, clock_deadline(500), "s_server");
-		capture_end();
+		test_capture_end();
 		if (fd >= 0) {
 			close(fd);
 			return 0;
@@ -252,11 +223,11 @@ handshake(struct tls_ctx *t, const char *server_name, int *fdp, const char **log
 {
 	struct tls_conn	*c = NULL;
 
-	capture_start();
+	test_capture_start();
 	*fdp = net_connect("127.0.0.1", server_port, clock_deadline(5000), "s_server");
 	if (*fdp >= 0)
 		c = tls_conn_new(t, *fdp, server_name, clock_deadline(5000), "https://s_server");
-	*log = capture_end();
+	*log = test_capture_end();
 	return c;
 }
 
