@@ -212,28 +212,42 @@ check(struct run_state *s)
 	return ours;
 }
 
-/* Renews the lease: rewrites our record (renewals + 1) if it is still ours. */
+/*
+ * Renews the lease: rewrites our record (renewals + 1), conditional on the version just
+ * read, if it is still ours. The update starts from that read, so labels and annotations
+ * on the ConfigMap are kept. Returns 1 renewed, 0 lost, -1 could not tell (retry).
+ */
 static int
 renew(struct run_state *s)
 {
-	struct kube_cm	 old, now;
+	struct kube_cm	 cur, now;
 	enum kube_rc	 rc;
 	char		*rec, fence[24];
 	int		 ours;
 	int64_t		 sent;
 
-	if ((ours = check(s)) != 1)
+	rc = kube_cm_list(s->c->kb, s->c->ns, s->c->name, &cur);
+	if (rc == KUBE_NOT_FOUND) {
+		kube_cm_clear(&cur);
+		log_error("lock %s/%s was deleted while the command ran", s->c->ns, s->c->name);
+		return 0;
+	}
+	if (rc != KUBE_OK)
+		return -1;
+	if ((ours = still_ours(s, &cur)) != 1) {
+		kube_cm_clear(&cur);
 		return ours;
-	memset(&old, 0, sizeof(old));
-	old.rv = s->rv;
+	}
 	snprintf(fence, sizeof(fence), "%llu", (unsigned long long)s->token);
 	rec = record_build(s->c->me, s->token, s->start_time, s->c->ttl_ms, s->renewals + 1);
-	if (rec == NULL)
+	if (rec == NULL) {
+		kube_cm_clear(&cur);
 		return -1;
+	}
 	sent = clock_ms();
-	/* Labels and annotations are dropped by a renewal: check() does not keep them. */
-	rc = kube_cm_update(s->c->kb, s->c->ns, s->c->name, &old, rec, fence, &now);
+	rc = kube_cm_update(s->c->kb, s->c->ns, s->c->name, &cur, rec, fence, &now);
 	free(rec);
+	kube_cm_clear(&cur);
 	if (rc == KUBE_CONFLICT)
 		return check(s) == 1 ? -1 : 0;
 	if (rc != KUBE_OK)

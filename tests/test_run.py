@@ -227,3 +227,17 @@ def test_waiters_cost_the_server_next_to_nothing(cluster):
     per_waiter = (after - before) / 5
     print(f"requests per waiter over 20 s: {per_waiter:.1f}")
     assert per_waiter <= 4, per_waiter
+
+
+def test_renewals_keep_labels_and_annotations(cluster):
+    lock = Lock(cluster)
+    holder = start_run(lock, "sleep", "60", extra=("--ttl", "2s"))
+    try:
+        wait_for(lambda: lock.query(), what="run to take the lock")
+        assert cluster.kubectl("label", "configmap", lock.name, "team=perf").returncode == 0
+        before = lock.query().get("renewals", 0)
+        wait_for(lambda: lock.query().get("renewals", 0) >= before + 2, what="two renewals")
+        assert lock.configmap()["metadata"].get("labels") == {"team": "perf"}
+    finally:
+        holder.send_signal(signal.SIGTERM)
+        holder.communicate(timeout=30)
