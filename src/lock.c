@@ -278,15 +278,21 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 	return backoff(c, (*fails)++) == 0 ? LOCK_OK : LOCK_INTERRUPTED;
 }
 
-/* Writes our record with token over cm (conditional on cm->rv), or creates it. */
+/*
+ * Writes our record with token over cm (conditional on cm->rv), or creates it. A renewal
+ * passes the record it renews (start time kept, renewals + 1); a new holder passes NULL.
+ */
 static enum kube_rc
-take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
+take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
+    const struct record *renewing)
 {
 	char		fbuf[24], *rec;
 	enum kube_rc	rc;
 
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)token);
-	if ((rec = record_build(c->me, token, NULL, c->ttl_ms, 0)) == NULL) {
+	rec = renewing == NULL ? record_build(c->me, token, NULL, c->ttl_ms, 0) :
+	    record_build(c->me, token, renewing->start_time, c->ttl_ms, renewing->renewals + 1);
+	if (rec == NULL) {
 		log_error("out of memory");
 		return KUBE_ERR;
 	}
@@ -347,10 +353,10 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			*token = r.token;
 			log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
 			    c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
-			record_clear(&r);
 			/* A new --ttl from the owner renews the lease. */
 			sent_at = clock_ms();
-			rc = c->ttl_ms > 0 ? take(c, &cm, *token) : KUBE_OK;
+			rc = c->ttl_ms > 0 ? take(c, &cm, *token, &r) : KUBE_OK;
+			record_clear(&r);
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
 				goto print;
@@ -389,7 +395,7 @@ take_it:
 		/* Absent, free or expired: one conditional write decides. */
 		*token = fence + 1;
 		sent_at = clock_ms();
-		rc = take(c, exists ? &cm : NULL, *token);
+		rc = take(c, exists ? &cm : NULL, *token, NULL);
 		kube_cm_clear(&cm);
 		if (rc == KUBE_OK)
 			goto taken;

@@ -175,8 +175,11 @@ def test_acquire_with_ttl_is_renewed_by_the_holder(cluster):
     assert lock.do("acquire", "--ttl", "3s", pid=91).returncode == 0
     first = lock.configmap()["metadata"]["resourceVersion"]
     assert lock.query()["ttl"] == "3s"
+    started = lock.query()["start-time"]
     assert lock.do("acquire", "--ttl", "3s", pid=91).returncode == 0
     assert lock.configmap()["metadata"]["resourceVersion"] != first
+    again = lock.query()
+    assert again["start-time"] == started and again["renewals"] == 1
 
 
 def test_token_grows_across_1000_handoffs_and_never_repeats(cluster):
