@@ -6,7 +6,11 @@
 
 #include "cli.h"
 #include "duration.h"
+#include "ident.h"
 #include "log.h"
+
+/* Echoed values longer than this are cut with "..." (a --name of 253 bytes is not). */
+#define CLI_SHOW_MAX	256
 
 static const struct {
 	const char	*name;
@@ -67,8 +71,9 @@ cli_usage(void)
 "Flags:\n"
 "  --action ACTION          the action (the original form); or give it as a word\n"
 "  --kubeconfig PATH        default: $KUBECONFIG, ~/.kube/config, in-cluster\n"
-"  --context NAME           default: the kubeconfig's current-context\n"
-"  -n, --namespace NS       default: the context's namespace, else \"default\"\n"
+"  --context NAME           default (also for \"\"): the kubeconfig's current-context\n"
+"  -n, --namespace NS       default (also for \"\"): the context's namespace, else\n"
+"                           \"default\"\n"
 "  --name NAME              the lock's ConfigMap (default \"carrier-lock\")\n"
 "  --max-wait-time DUR      acquire: how long to wait while held, Go syntax\n"
 "                           (120m, 1h30m, 90s, 500ms; 0 = do not wait);\n"
@@ -81,7 +86,8 @@ cli_usage(void)
 "                           (default 10s)\n"
 "  --pid PID                owner PID (default: the calling process, our parent;\n"
 "                           for run, carrier-lock's own)\n"
-"  --host NAME              owner host (default: this host's name)\n"
+"  --host NAME              owner host (default: this host's name); 1 to 253 bytes\n"
+"                           of printable ASCII without spaces\n"
 "  --request-timeout DUR    bound on each API call (default 30s)\n"
 "  -v, --verbose            say what it does on stderr (never secrets)\n"
 "  -h, --help               this text\n"
@@ -90,7 +96,8 @@ cli_usage(void)
 "Exit codes:\n"
 "  0  done (acquired; released or already free; queried; cleanup decided)\n"
 "  1  error: kubeconfig, network, TLS, authentication, RBAC, API, corrupt record\n"
-"  2  usage error: bad flag, missing value, unknown action, bad duration\n"
+"  2  usage error: bad flag, missing value, unknown action, bad value (duration,\n"
+"     PID, host, lock name, namespace)\n"
 "  3  acquire timed out: the lock is still held by someone else\n"
 "  4  release refused: the lock is held by someone else (left untouched)\n"
 "  5  run: the lock was lost while CMD ran (force-released or taken over);\n"
@@ -115,6 +122,16 @@ usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\ncarrier-lock: run 'carrier-lock --help' for usage\n");
 	return -1;
+}
+
+/*
+ * The argument v as a message may show it: bytes outside printable ASCII as '?', cut
+ * with "..." after CLI_SHOW_MAX bytes. Points into buf, of CLI_SHOW_MAX + 1 bytes.
+ */
+static const char *
+shown(char *buf, const char *v)
+{
+	return log_sanitize(buf, CLI_SHOW_MAX + 1, v, strlen(v));
 }
 
 /* DNS-1123: a label (max 63) for namespaces, a subdomain (max 253) for names. */
@@ -157,6 +174,7 @@ pid_value(const char *s, long *pid)
 int
 cli_parse(int argc, char *argv[], struct cli *c)
 {
+	char	sbuf[CLI_SHOW_MAX + 1];
 	int	i;
 
 	memset(c, 0, sizeof(*c));
@@ -181,9 +199,10 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		if (arg[0] != '-') {
 			enum cli_action a = action_parse(arg);
 			if (a == CLI_NONE)
-				return usage_error("unknown action \"%s\"", arg);
+				return usage_error("unknown action \"%s\"", shown(sbuf, arg));
 			if (c->action != CLI_NONE && c->action != a)
-				return usage_error("more than one action given (\"%s\")", arg);
+				return usage_error("more than one action given (\"%s\")",
+				    shown(sbuf, arg));
 			c->action = a;
 			continue;
 		}
@@ -205,12 +224,12 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		}
 		if (strncmp(arg, "--print-token=", 14) == 0 || strncmp(arg, "--verbose=", 10) == 0 ||
 		    strncmp(arg, "--help=", 7) == 0 || strncmp(arg, "--version=", 10) == 0)
-			return usage_error("flag \"%s\" takes no value", arg);
+			return usage_error("flag \"%s\" takes no value", shown(sbuf, arg));
 		/* Flags with a value: "--flag value" or "--flag=value". */
 		eq = strchr(arg, '=');
 		flen = eq ? (size_t)(eq - arg) : strlen(arg);
 		if (flen >= sizeof(flag))
-			return usage_error("unknown flag \"%s\"", arg);
+			return usage_error("unknown flag \"%s\"", shown(sbuf, arg));
 		memcpy(flag, arg, flen);
 		flag[flen] = '\0';
 		if (strcmp(flag, "--kubeconfig") && strcmp(flag, "--context") &&
@@ -219,7 +238,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		    strcmp(flag, "--pid") && strcmp(flag, "--host") &&
 		    strcmp(flag, "--request-timeout") && strcmp(flag, "--action") &&
 		    strcmp(flag, "--ttl") && strcmp(flag, "--kill-grace"))
-			return usage_error("unknown flag \"%s\"", flag);
+			return usage_error("unknown flag \"%s\"", shown(sbuf, flag));
 		if (eq != NULL)
 			val = eq + 1;
 		else if (i + 1 < argc)
@@ -227,53 +246,64 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		else
 			return usage_error("flag \"%s\" needs a value", flag);
 
+		/*
+		 * As kubectl, an empty --context or --namespace is not given (scripts pass
+		 * "$CTX"). An empty --name is refused: it would silently pick another lock
+		 * than the caller's peers use.
+		 */
 		if (strcmp(flag, "--kubeconfig") == 0) {
 			if (*val == '\0')
 				return usage_error("flag \"%s\" needs a value", flag);
 			c->kubeconfig = val;
 		} else if (strcmp(flag, "--context") == 0)
-			c->context = val;
+			c->context = *val != '\0' ? val : NULL;
 		else if (strcmp(flag, "-n") == 0 || strcmp(flag, "--namespace") == 0) {
-			if (!dns_name_ok(val, 63, 0))
-				return usage_error("bad namespace \"%s\": must be a DNS-1123 label "
-				    "(lower-case letters, digits and '-', at most 63)", val);
-			c->namespace = val;
+			if (*val != '\0' && !dns_name_ok(val, 63, 0))
+				return usage_error("bad namespace \"%s\" for %s: must be a DNS-1123 "
+				    "label (lower-case letters, digits and '-', at most 63)",
+				    shown(sbuf, val), flag);
+			c->namespace = *val != '\0' ? val : NULL;
 		} else if (strcmp(flag, "--name") == 0) {
 			if (!dns_name_ok(val, 253, 1))
-				return usage_error("bad lock name \"%s\": must be a DNS-1123 "
-				    "subdomain (lower-case letters, digits, '-' and '.')", val);
+				return usage_error("bad lock name \"%s\" for --name: must be a "
+				    "DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
+				    shown(sbuf, val));
 			c->name = val;
 		} else if (strcmp(flag, "--max-wait-time") == 0) {
 			if (duration_parse(val, &c->max_wait_ms) != 0)
 				return usage_error("bad duration \"%s\" for --max-wait-time "
-				    "(examples: 120m, 1h30m, 90s, 500ms, 0)", val);
+				    "(examples: 120m, 1h30m, 90s, 500ms, 0)", shown(sbuf, val));
 		} else if (strcmp(flag, "--request-timeout") == 0) {
 			if (duration_parse(val, &c->request_timeout_ms) != 0)
 				return usage_error("bad duration \"%s\" for --request-timeout "
-				    "(examples: 30s, 1m)", val);
+				    "(examples: 30s, 1m)", shown(sbuf, val));
 			if (c->request_timeout_ms == 0)
 				c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
 		} else if (strcmp(flag, "--ttl") == 0) {
 			if (duration_parse(val, &c->ttl_ms) != 0 || c->ttl_ms < 1000)
 				return usage_error("bad duration \"%s\" for --ttl (at least 1s; "
-				    "examples: 30s, 10m)", val);
+				    "examples: 30s, 10m)", shown(sbuf, val));
 		} else if (strcmp(flag, "--kill-grace") == 0) {
 			if (duration_parse(val, &c->kill_grace_ms) != 0)
 				return usage_error("bad duration \"%s\" for --kill-grace "
-				    "(examples: 10s, 1m, 0)", val);
+				    "(examples: 10s, 1m, 0)", shown(sbuf, val));
 		} else if (strcmp(flag, "--pid") == 0) {
 			if (pid_value(val, &c->pid) != 0)
-				return usage_error("bad PID \"%s\": must be a positive number", val);
+				return usage_error("bad PID \"%s\" for --pid: must be a positive "
+				    "number", shown(sbuf, val));
 		} else if (strcmp(flag, "--host") == 0) {
-			if (*val == '\0')
-				return usage_error("flag \"%s\" needs a value", flag);
+			if (!ident_host_valid(val))
+				return usage_error("bad host name \"%s\" for --host: must be 1 to %d "
+				    "bytes of printable ASCII without spaces", shown(sbuf, val),
+				    IDENT_MAX_HOST);
 			c->host = val;
 		} else if (strcmp(flag, "--action") == 0) {
 			enum cli_action a = action_parse(val);
 			if (a == CLI_NONE)
-				return usage_error("unknown action \"%s\"", val);
+				return usage_error("unknown action \"%s\"", shown(sbuf, val));
 			if (c->action != CLI_NONE && c->action != a)
-				return usage_error("more than one action given (\"%s\")", val);
+				return usage_error("more than one action given (\"%s\")",
+				    shown(sbuf, val));
 			c->action = a;
 		}
 	}

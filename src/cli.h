@@ -1,7 +1,8 @@
 /*
  * cli.h: the command line. Parsing never touches the network: a bad flag, a missing
- * value, an unknown action or a bad duration is reported (naming the word) and is a
- * usage error, exit 2.
+ * value, an unknown action or a bad value (duration, PID, --host, --name, namespace) is
+ * reported (naming the word, sanitised and cut as log_sanitize does) and is a usage
+ * error, exit 2. An empty --context or --namespace is not given, as in kubectl.
  */
 #ifndef CL_CLI_H
 #define CL_CLI_H

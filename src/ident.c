@@ -75,39 +75,48 @@ boot_id_read(char *buf, size_t bufsz)
 }
 
 int
+ident_host_valid(const char *s)
+{
+	size_t	i, n = strnlen(s, IDENT_MAX_HOST + 1);
+
+	if (n == 0 || n > IDENT_MAX_HOST)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+int
 ident_self(struct ident *id, const char *host, long pid)
 {
-	size_t	i, n;
+	char	tmp[256], shown[80];
 
 	memset(id, 0, sizeof(*id));
 	if (host == NULL) {
-		char	tmp[256];
-
 		if (gethostname(tmp, sizeof(tmp)) != 0) {
 			log_error("cannot read the host name: %s; pass --host", strerror(errno));
 			return -1;
 		}
 		tmp[sizeof(tmp) - 1] = '\0';
+		/* The kernel takes any bytes (sethostname, a container runtime): check them. */
+		if (!ident_host_valid(tmp)) {
+			log_error("this host's name \"%s\" (from the kernel) is not 1 to %d bytes "
+			    "of printable ASCII without spaces; pass --host NAME",
+			    log_sanitize(shown, sizeof(shown), tmp, strlen(tmp)), IDENT_MAX_HOST);
+			return -1;
+		}
 		host = tmp;
-		n = strlen(host);
-		if (n > IDENT_MAX_HOST)
-			n = IDENT_MAX_HOST;	/* unreachable: Linux caps names at 64 */
-		memcpy(id->host, host, n);
-	} else {
-		n = strlen(host);
-		if (n == 0 || n > IDENT_MAX_HOST) {
-			log_error("--host: must be 1 to %d bytes long", IDENT_MAX_HOST);
-			return -1;
-		}
-		memcpy(id->host, host, n);
+	} else if (!ident_host_valid(host)) {
+		/* cli.c refuses such a --host first, as a usage error naming it. */
+		log_error("--host \"%s\": must be 1 to %d bytes of printable ASCII without "
+		    "spaces", log_sanitize(shown, sizeof(shown), host, strlen(host)),
+		    IDENT_MAX_HOST);
+		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)id->host[i];
-		if (c <= 0x20 || c >= 0x7f) {
-			log_error("host name must be printable ASCII without spaces");
-			return -1;
-		}
-	}
+	memcpy(id->host, host, strlen(host));
 	id->pid = pid;
 	if (ident_proc_start(pid, id->proc_start, sizeof(id->proc_start)) != 0)
 		id->proc_start[0] = '\0';

@@ -14,6 +14,13 @@
 
 #define IDENT_MAX_HOST	253	/* a DNS name; longer --host values are refused */
 
+/*
+ * 1 when s (NUL-terminated) may name the owner's host: 1 to IDENT_MAX_HOST bytes of
+ * printable ASCII without spaces, so that it is printed and compared as it is. The
+ * command line checks --host with it (a usage error); ident_self checks gethostname().
+ */
+int	ident_host_valid(const char *s);
+
 struct ident {
 	char	host[IDENT_MAX_HOST + 1];
 	long	pid;
@@ -23,7 +30,8 @@ struct ident {
 
 /*
  * Fills id for pid (> 0) on this machine, with host (or gethostname() when NULL).
- * Returns 0, or -1 with a logged error (host name too long or not printable).
+ * Returns 0, or -1 with a logged error: gethostname() failed, or host (or the kernel's
+ * name) is not ident_host_valid(); the message suggests --host for the kernel's name.
  */
 int	ident_self(struct ident *id, const char *host, long pid);
 

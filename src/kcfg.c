@@ -470,6 +470,8 @@ kcfg_load(struct kcfg *k, const char *explicit_path, const char *context)
 
 	memset(k, 0, sizeof(*k));
 	memset(&s, 0, sizeof(s));
+	if (context != NULL && context[0] == '\0')
+		context = NULL;		/* kubectl's --context "": the current-context */
 	if (explicit_path != NULL) {
 		if (kcfg_set_add(&s, explicit_path) != 0) {
 			if (s.n == 0)

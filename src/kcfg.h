@@ -34,7 +34,8 @@ struct kcfg {
 };
 
 /*
- * Fills k. explicit_path is --kubeconfig or NULL; context is --context or NULL.
+ * Fills k. explicit_path is --kubeconfig or NULL; context is --context, or NULL or ""
+ * for the current-context (kubectl treats an empty --context as not given).
  * Returns 0 or -1 (logged). Free with kcfg_free() in both cases.
  * Unsupported user entries (exec, auth-provider, username/password) are errors that name them.
  */

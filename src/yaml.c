@@ -161,7 +161,7 @@ yp_block_key(struct yp *p)
 		if ((end = yp_quoted_end(p)) == 0)
 			return NULL;
 		for (i = p->pos; i < end; i++)
-			if (p->buf[i] == '\n')
+			if (p->buf[i] == '\n' || p->buf[i] == '\r')
 				return yp_fail(p, p->line, "multi-line keys are not supported");
 		key = yp_quoted_decode(p, end);
 	} else if (c == '{' || c == '[') {
@@ -357,12 +357,11 @@ yp_check_bytes(struct yp *p)
 	for (i = 0; i < p->len; i++) {
 		unsigned char c = (unsigned char)p->buf[i];
 
-		if (c == '\n')
+		/* CR LF is one line break; a lone CR is one too (yp_newline agrees). */
+		if (c == '\n' || (c == '\r' && (i + 1 == p->len || p->buf[i + 1] != '\n')))
 			line++;
 		else if (c == '\0')
 			return yp_fail(p, line, "NUL byte in input"), -1;
-		else if (c == '\r' && (i + 1 == p->len || p->buf[i + 1] != '\n'))
-			return yp_fail(p, line, "carriage return not followed by a line feed"), -1;
 		else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
 			return yp_failf(p, line, "control character 0x%02x in input", c), -1;
 	}

@@ -5,9 +5,11 @@
  * Supported: block mappings; block sequences (of mappings or scalars, "- " items, also
  * at the same indentation as the parent key); plain, 'single' and "double" quoted
  * scalars (with \" \\ \n \t \uXXXX escapes); comments; "---" at the start; "{}" and "[]";
- * flow mappings and sequences as JSON writes them. Refused: anchors/aliases (& *), tags
- * (!), block scalars (| >), multi-document streams, tabs in indentation, duplicate keys,
- * complex keys ("? "). Input is capped at YAML_MAX_INPUT bytes and YAML_MAX_DEPTH levels.
+ * flow mappings and sequences as JSON writes them; lines ending in CR LF, LF or a lone
+ * CR (YAML 1.2's three line breaks; line numbers count them). Refused: anchors/aliases
+ * (& *), tags (!), block scalars (| >), multi-document streams, tabs in indentation,
+ * duplicate keys, complex keys ("? "). Input is capped at YAML_MAX_INPUT bytes and
+ * YAML_MAX_DEPTH levels.
  */
 #ifndef CL_YAML_H
 #define CL_YAML_H

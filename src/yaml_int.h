@@ -3,8 +3,9 @@
  * points), yaml_scalar.c (plain and quoted scalars) and yaml_flow.c (flow collections,
  * node building) share. Not for other modules.
  *
- * Conventions: the input holds no NUL and every CR is followed by LF (checked first),
- * so yp_ch() returns '\0' only past the end. Functions that fail call yp_fail() and
+ * Conventions: the input holds no NUL (checked first), so yp_ch() returns '\0' only
+ * past the end. A line ends at CR LF, LF or a lone CR (old Mac files), as in YAML 1.2;
+ * line numbers count those breaks. Functions that fail call yp_fail() and
  * return NULL or -1; the first error wins and stops the lookahead.
  */
 #ifndef CL_YAML_INT_H
@@ -63,7 +64,7 @@ is_flow_ind(char c)
 	return c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
 }
 
-/* At '\r\n' or '\n' (or the end): steps over it onto the next line. */
+/* At "\r\n", '\n' or a lone '\r' (or the end): steps over it onto the next line. */
 static inline void
 yp_newline(struct yp *p)
 {

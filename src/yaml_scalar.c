@@ -360,8 +360,8 @@ yp_plain_block(struct yp *p, size_t min_ind)
 			/* Not a continuation: back to the end of the scalar's last line. */
 			p->pos = save;
 			p->line -= blank + 1;
-			for (p->lstart = save; p->lstart > 0 &&
-			    p->buf[p->lstart - 1] != '\n'; p->lstart--)
+			for (p->lstart = save; p->lstart > 0 && p->buf[p->lstart - 1] != '\n' &&
+			    p->buf[p->lstart - 1] != '\r'; p->lstart--)
 				;
 			break;
 		}

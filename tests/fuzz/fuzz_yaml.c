@@ -44,8 +44,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*err;
 	size_t			 errline, lines = 1, i;
 
+	/* Line breaks as YAML 1.2 counts them: CR LF, LF, or a lone CR. */
 	for (i = 0; i < size; i++)
-		lines += data[i] == '\n';
+		lines += data[i] == '\n' ||
+		    (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'));
 	root = yaml_parse((const char *)data, size, &err, &errline);
 	if (root == NULL) {
 		if (err == NULL || err[0] == '\0' || errline < 1 || errline > lines)

@@ -122,6 +122,12 @@ test_explicit(void)
 	test_cond("v6: namespace defaults to default", streq(k.namespace, "default"));
 	kcfg_free(&k);
 
+	/* kubectl treats --context "" as not given; scripts pass "$CTX". */
+	r = load(&k, D "/inline.kubeconfig", "");
+	test_cond("--context \"\": the current-context", r == 0 && errout[0] == '\0' &&
+	    streq(k.context, "admin") && streq(k.namespace, "locks"));
+	kcfg_free(&k);
+
 	r = load(&k, D "/inline.kubeconfig", "anon");
 	test_cond("anon: http, default port 80, no user", r == 0 && streq(k.scheme, "http") &&
 	    streq(k.port, "80") && streq(k.host, "plain.example") && k.token == NULL &&
@@ -258,6 +264,77 @@ test_secrets_not_logged(void)
 	    fails_with(D "/inline.kubeconfig", "imp", "impersonation") &&
 	    strstr(errout, "secret-token") == NULL);
 	log_set_verbose(0);
+}
+
+/* Copies D/name into tmpdir/prefix-name with each '\n' written as eol; path into out. */
+static void
+copy_with_line_ends(const char *name, const char *prefix, const char *eol, char *out,
+    size_t outsz)
+{
+	char	 src[256];
+	char	*in;
+	size_t	 len, i;
+	FILE	*f;
+
+	snprintf(src, sizeof(src), D "/%s", name);
+	snprintf(out, outsz, "%s/%s-%s", tmpdir, prefix, name);
+	if ((in = test_slurp(src, &len)) == NULL || (f = fopen(out, "wb")) == NULL)
+		abort();
+	for (i = 0; i < len; i++) {
+		if (in[i] == '\n')
+			fputs(eol, f);
+		else
+			fputc(in[i], f);
+	}
+	fclose(f);
+	free(in);
+}
+
+/*
+ * kubectl reads kubeconfigs with CR LF and with old Mac (CR only) line ends; so do we,
+ * and file:line in messages counts the lines as an editor shows them.
+ */
+static void
+test_line_ends(void)
+{
+	static const struct {
+		const char	*prefix, *eol;
+	} styles[] = { { "lf", "\n" }, { "crlf", "\r\n" }, { "cr", "\r" } };
+	static const struct {
+		const char	*file, *ctx, *line, *says;
+	} errs[] = {
+		{ "inline.kubeconfig", "nocluster", "59", "names cluster \"nope\"" },
+		{ "inline.kubeconfig", "badns", "95", "namespace \"Bad_NS\"" },
+		{ "inline.kubeconfig", "eks", "141", "exec credential plugin (aws)" },
+		{ "undefined_current.kubeconfig", NULL, "4", "current-context \"gone\"" },
+		{ "tab.kubeconfig", NULL, "3", "tab in indentation" },
+	};
+	struct kcfg	k;
+	char		path[256], want[512], descr[512];
+	size_t		i, j;
+	int		r;
+
+	for (i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+		copy_with_line_ends("inline.kubeconfig", styles[i].prefix, styles[i].eol, path,
+		    sizeof(path));
+		r = load(&k, path, NULL);
+		snprintf(descr, sizeof(descr), "%s line ends: loads, same fields as with LF",
+		    styles[i].prefix);
+		test_cond(descr, r == 0 && errout[0] == '\0' &&
+		    streq(k.server, "https://127.0.0.1:6443") && streq(k.namespace, "locks") &&
+		    streq(k.context, "admin") && same_as_file(k.ca, k.ca_len, D "/ca.crt") &&
+		    same_as_file(k.key, k.key_len, D "/client.key"));
+		kcfg_free(&k);
+		for (j = 0; j < sizeof(errs) / sizeof(errs[0]); j++) {
+			copy_with_line_ends(errs[j].file, styles[i].prefix, styles[i].eol, path,
+			    sizeof(path));
+			snprintf(want, sizeof(want), "kubeconfig %s:%s: ", path, errs[j].line);
+			snprintf(descr, sizeof(descr), "%s line ends: %s error on line %s",
+			    styles[i].prefix, errs[j].file, errs[j].line);
+			test_cond(descr, fails_with(path, errs[j].ctx, want) &&
+			    strstr(errout, errs[j].says) != NULL);
+		}
+	}
 }
 
 static void
@@ -454,6 +531,7 @@ main(void)
 	test_explicit();
 	test_errors();
 	test_secrets_not_logged();
+	test_line_ends();
 	test_kubeconfig_env();
 	test_home();
 	test_incluster();

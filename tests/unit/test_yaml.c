@@ -1,8 +1,9 @@
 /*
  * test_yaml.c: yaml_parse over every tests/data/yaml/NAME.{yaml,json}, compared with
  * NAME.expect: either the canonical dump below, or one line "error LINE: TEXT" where
- * TEXT must occur in the error message. Plus generated inputs (limits) and the
- * accessors. Run from the repository root; "test_yaml --dump FILE" prints a dump.
+ * TEXT must occur in the error message. Every case is parsed again with its line feeds
+ * written as CR LF and as lone CRs (old Mac files), and must give the same result, line
+ * numbers included. Plus generated inputs (limits) and the accessors. Run from the repository root; "test_yaml --dump FILE" prints a dump.
  *
  * Dump: one node per line, two spaces of indentation per level.
  *   map@LINE / seq@LINE / plain@LINE "TEXT" / quoted@LINE "TEXT"
@@ -206,6 +207,83 @@ test_data_dir(void)
 	test_cond("at least 40 data cases", n >= 40);
 }
 
+/* in[0..len) with each '\n' written as eol (1 or 2 bytes); malloc'd, length in *outlen. */
+static char *
+with_line_ends(const char *in, size_t len, const char *eol, size_t *outlen)
+{
+	size_t	 i, o = 0, m = strlen(eol);
+	char	*out;
+
+	if ((out = malloc(2 * len + 1)) == NULL)
+		abort();
+	for (i = 0; i < len; i++) {
+		if (in[i] == '\n') {
+			memcpy(out + o, eol, m);
+			o += m;
+		} else
+			out[o++] = in[i];
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/*
+ * YAML 1.2 ends a line at CR LF, LF or CR: every data case written with LF gives the
+ * same tree or the same error, on the same lines, with CR LF and with CR alone.
+ */
+static void
+test_line_ends(void)
+{
+	static const struct {
+		const char	*name, *eol;
+	} styles[] = { { "CR LF", "\r\n" }, { "CR", "\r" } };
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[512], descr[600];
+	char		*in, *conv, *want, *got;
+	size_t		 inlen, convlen, errline, i, cases = 0, same[2] = { 0, 0 };
+	const char	*errmsg;
+
+	if ((d = opendir(DATA_DIR)) == NULL) {
+		test_cond("open " DATA_DIR, 0);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!ends_with(de->d_name, ".yaml") && !ends_with(de->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", DATA_DIR, de->d_name);
+		if ((in = test_slurp(path, &inlen)) == NULL)
+			abort();
+		/* Cases about CR themselves are not rewritten. */
+		if (memchr(in, '\r', inlen) != NULL || memchr(in, '\n', inlen) == NULL) {
+			free(in);
+			continue;
+		}
+		cases++;
+		want = result_of(in, inlen, &errmsg, &errline);
+		for (i = 0; i < 2; i++) {
+			conv = with_line_ends(in, inlen, styles[i].eol, &convlen);
+			got = result_of(conv, convlen, &errmsg, &errline);
+			if (strcmp(got, want) == 0)
+				same[i]++;
+			else
+				printf("# %s with %s line ends:\n# expected:\n%s# got:\n%s",
+				    de->d_name, styles[i].name, want, got);
+			free(got);
+			free(conv);
+		}
+		free(want);
+		free(in);
+	}
+	closedir(d);
+	for (i = 0; i < 2; i++) {
+		snprintf(descr, sizeof(descr), "%zu data cases give the same result, lines "
+		    "included, with %s line ends", cases, styles[i].name);
+		test_cond(descr, cases >= 40 && same[i] == cases);
+	}
+}
+
 static int
 parses_with_error(const char *in, size_t len, size_t line, const char *substr)
 {
@@ -355,6 +433,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	test_data_dir();
+	test_line_ends();
 	test_limits();
 	test_accessors();
 	return test_report();
