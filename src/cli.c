@@ -66,7 +66,8 @@ cli_usage(void)
 "  run -- CMD     acquire (waiting as acquire does), run CMD with the lock held,\n"
 "                 release, and exit with CMD's status; the owner is carrier-lock's\n"
 "                 own process. CMD gets CARRIER_LOCK_NAME, CARRIER_LOCK_NAMESPACE\n"
-"                 and CARRIER_LOCK_TOKEN; SIGINT/TERM/HUP/QUIT are forwarded to it\n"
+"                 and CARRIER_LOCK_TOKEN; signals (INT, TERM, HUP, QUIT, USR1, ...)\n"
+"                 are forwarded to it; it is killed if carrier-lock is killed\n"
 "\n"
 "Flags:\n"
 "  --action ACTION          the action (the original form); or give it as a word\n"
@@ -88,7 +89,8 @@ cli_usage(void)
 "                           for run, carrier-lock's own)\n"
 "  --host NAME              owner host (default: this host's name); 1 to 253 bytes\n"
 "                           of printable ASCII without spaces\n"
-"  --request-timeout DUR    bound on each API call (default 30s)\n"
+"  --request-timeout DUR    bound on each API call (default 30s); for query and\n"
+"                           cleanup, on the whole call with its retries\n"
 "  -v, --verbose            say what it does on stderr (never secrets)\n"
 "  -h, --help               this text\n"
 "  --version                print the version\n"
@@ -103,8 +105,12 @@ cli_usage(void)
 "  5  run: the lock was lost while CMD ran (force-released or taken over);\n"
 "     CMD was stopped. Otherwise run exits with CMD's status (128+N for signal N;\n"
 "     126 CMD not runnable, 127 CMD not found)\n"
-"  129, 130, 143  interrupted by SIGHUP, SIGINT, SIGTERM while waiting (nothing\n"
-"     left behind)\n",
+"  128+N  interrupted by signal N while waiting: 129 SIGHUP, 130 SIGINT,\n"
+"     143 SIGTERM, ... (nothing left behind); signals ignored on entry, as\n"
+"     under nohup, stay ignored\n"
+"\n"
+"Fencing tokens (--print-token, query's \"token\") only grow, also across a\n"
+"ConfigMap deleted by hand.\n",
 	    stdout);
 }
 

@@ -50,6 +50,7 @@ struct httpc {
 	int			 tls;
 	struct tls_ctx		*tls_ctx;
 	int64_t			 timeout_ms;
+	int64_t			 limit;		/* no request runs past it (clock_ms()) */
 
 	int			 fd;
 	struct tls_conn		*tc;
@@ -110,6 +111,7 @@ httpc_new(const struct httpc_target *t)
 	h->tls = t->tls;
 	h->tls_ctx = t->tls_ctx;
 	h->timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
+	h->limit = CLOCK_NEVER;
 	h->url = httpc_strdup(t->url, &ok);
 	h->host = httpc_strdup(t->host, &ok);
 	h->port = httpc_strdup(port, &ok);
@@ -146,6 +148,12 @@ httpc_drop(struct httpc *h)
 	h->streaming = 0;
 	free(h->spath);
 	h->spath = NULL;
+}
+
+void
+httpc_set_limit(struct httpc *h, int64_t limit)
+{
+	h->limit = limit;
 }
 
 void
@@ -493,6 +501,8 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 	h->err[0] = '\0';
 	h->err_logged = 0;
 	deadline = clock_deadline(h->timeout_ms);
+	if (h->limit < deadline)
+		deadline = h->limit;
 	snprintf(where, sizeof(where), "%s: %s %s", h->url, method,
 	    log_sanitize(sane, sizeof(sane), path, strlen(path)));
 	req = http_request_build(method, h->hosthdr, path, h->bearer,

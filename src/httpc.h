@@ -36,6 +36,8 @@ struct httpc;
 /* Returns NULL only on out of memory. Copies what it needs from t (not tls_ctx). */
 struct httpc	*httpc_new(const struct httpc_target *t);
 void		 httpc_free(struct httpc *);
+/* From now on, no request runs past clock_ms() deadline limit (CLOCK_NEVER: none). */
+void		 httpc_set_limit(struct httpc *, int64_t limit);
 
 /*
  * Sends one request (body may be NULL; sent as application/json) and reads the whole

@@ -29,6 +29,19 @@ read_small(const char *path, char *buf, size_t bufsz)
 	return n;
 }
 
+/* 1 when /proc says pid is a zombie or dead (state Z or X); 0 otherwise or unknown. */
+static int
+proc_ended(long pid)
+{
+	char		 path[64], stat[STAT_MAX];
+	const char	*p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_small(path, stat, sizeof(stat)) <= 0 || (p = strrchr(stat, ')')) == NULL)
+		return 0;
+	return (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 int
 ident_proc_start(long pid, char *buf, size_t bufsz)
 {
@@ -143,6 +156,11 @@ ident_check(long pid, const char *proc_start, const char *boot_id, const char **
 	/* EPERM means the process exists but belongs to another user. */
 	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
 		*why = "the owner process is gone";
+		return IDENT_DEAD;
+	}
+	/* A zombie has ended; only its entry waits for a parent to reap it. */
+	if (proc_ended(pid)) {
+		*why = "the owner process has ended (a zombie not yet reaped)";
 		return IDENT_DEAD;
 	}
 	if (proc_start != NULL && *proc_start != '\0' &&

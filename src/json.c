@@ -592,6 +592,38 @@ jbuf_done(struct jbuf *b, size_t *len)
 	return out;
 }
 
+/*
+ * A string's raw text (escapes as they were), with DEL and the C1 controls (U+0080 to
+ * U+009F, which terminals obey as escapes) written as \u00XX: the same string, safe to
+ * print. Raw C0 controls never get here: the parser refuses them.
+ */
+static void
+compact_string(struct jbuf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	i, from = 0;
+	char	esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	for (i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)s[i], code;
+
+		if (c == 0x7f)
+			code = c;
+		else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			code = (unsigned char)s[i + 1];
+		else
+			continue;
+		jbuf_raw(b, s + from, i - from);
+		esc[4] = hex[code >> 4];
+		esc[5] = hex[code & 15];
+		jbuf_raw(b, esc, 6);
+		i += c == 0xc2;
+		from = i + 1;
+	}
+	jbuf_raw(b, s + from, len - from);
+}
+
 void
 json_compact(const struct json *j, int i, struct jbuf *b)
 {
@@ -603,7 +635,7 @@ json_compact(const struct json *j, int i, struct jbuf *b)
 	case JSON_STRING:
 		s = json_raw(j, i, &len);
 		jbuf_raw(b, "\"", 1);
-		jbuf_raw(b, s, len);
+		compact_string(b, s, len);
 		jbuf_raw(b, "\"", 1);
 		return;
 	case JSON_PRIMITIVE:

@@ -60,6 +60,13 @@ kube_free(struct kube *kb)
 	free(kb);
 }
 
+void
+kube_set_limit(struct kube *kb, int64_t limit)
+{
+	httpc_set_limit(kb->api, limit);
+	httpc_set_limit(kb->watch, limit);
+}
+
 unsigned
 kube_retry_after(const struct kube *kb)
 {

@@ -43,6 +43,8 @@ struct kube	*kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout
 void		 kube_free(struct kube *);
 /* Seconds the server last asked us to wait (Retry-After), 0 if none. */
 unsigned	 kube_retry_after(const struct kube *);
+/* No call runs past clock_ms() deadline limit (CLOCK_NEVER: each has its timeout only). */
+void		 kube_set_limit(struct kube *, int64_t limit);
 
 void		 kube_cm_clear(struct kube_cm *);
 

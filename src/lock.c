@@ -50,6 +50,8 @@ backoff(const struct lock_ctx *c, int n)
 	if (ra > 0)
 		ms = ra > 60 ? 60000 : (int64_t)ra * 1000 > ms ? (int64_t)ra * 1000 : ms;
 	until = clock_deadline(ms);
+	if (c->call_deadline < until)
+		until = c->call_deadline;
 	log_verbose("retrying in %lld ms", (long long)ms);
 	while (clock_left(until) > 0) {
 		if (sig_pending())
@@ -79,6 +81,29 @@ fence_parse(const char *s, uint64_t *v)
 		*v = *v * 10 + (uint64_t)(s[i] - '0');
 	}
 	return 0;
+}
+
+/*
+ * Where tokens go on from when the ConfigMap has no counter (absent, deleted, made by
+ * hand or by the original tool) or a hand-edited one: its resourceVersion, or the list's
+ * when it is absent. kube-apiserver's versions are etcd's revision, which every write in
+ * the cluster raises; each acquisition is a write and raises its token by one, so a
+ * token never exceeds the revision of its write, and a counter started from a later
+ * revision is above every token handed out before, also by a ConfigMap since deleted.
+ * A server whose versions are not numbers (they are opaque by contract) gives 0: tokens
+ * then restart after a deletion, as README says.
+ */
+static uint64_t
+fence_floor(const char *rv)
+{
+	uint64_t	v;
+
+	if (rv == NULL || fence_parse(rv, &v) != 0) {
+		log_verbose("resourceVersion %s is not a number; tokens count from 0",
+		    rv != NULL ? rv : "(none)");
+		return 0;
+	}
+	return v;
 }
 
 static int
@@ -266,7 +291,8 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 			return LOCK_OK;
 		}
 	}
-	if (*fails >= LOCK_RETRIES && clock_left(deadline) == 0) {
+	if ((*fails >= LOCK_RETRIES && clock_left(deadline) == 0) ||
+	    clock_left(c->call_deadline) == 0) {
 		/* A transient failure was reported as it happened; endless conflicts were not. */
 		if (rc != KUBE_UNAVAILABLE)
 			log_error("configmaps/%s in namespace %s: the server refused %d writes in a "
@@ -290,8 +316,9 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
 	enum kube_rc	rc;
 
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)token);
-	rec = renewing == NULL ? record_build(c->me, token, NULL, c->ttl_ms, 0) :
-	    record_build(c->me, token, renewing->start_time, c->ttl_ms, renewing->renewals + 1);
+	rec = renewing == NULL ? record_build(c->me, token, NULL, c->ttl_ms, 0, NULL) :
+	    record_build(c->me, token, renewing->start_time, c->ttl_ms, renewing->renewals + 1,
+	    NULL);
 	if (rec == NULL) {
 		log_error("out of memory");
 		return KUBE_ERR;
@@ -311,7 +338,7 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 				    clock_deadline(c->max_wait_ms);
 	int64_t			next_status = 0, sent_at = 0;
 	struct lease_view	lease = { "", 0 };
-	int			fails = 0;
+	int			fails = 0, newly = 0;
 
 	for (;;) {
 		struct kube_cm		cm;
@@ -331,7 +358,9 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 			continue;
 		}
 		exists = rc == KUBE_OK;
-		if (exists && fence_parse(cm.fence, &fence) != 0) {
+		if (!exists || cm.fence == NULL)
+			fence = fence_floor(exists ? cm.rv : cm.list_rv);
+		else if (fence_parse(cm.fence, &fence) != 0) {
 			log_error("configmaps/%s in namespace %s: data.%s is not a number; "
 			    "left as it is (force-release resets it)", c->name, c->ns,
 			    KUBE_KEY_FENCE);
@@ -407,12 +436,18 @@ take_it:
 taken:
 	log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
 	    c->me->host, c->me->pid, (unsigned long long)*token);
+	newly = 1;
 print:
 	if (sent != NULL)
 		*sent = sent_at != 0 ? sent_at : clock_ms();
-	if (c->print_token) {
-		printf("%llu\n", (unsigned long long)*token);
-		fflush(stdout);
+	if (c->print_token && (printf("%llu\n", (unsigned long long)*token) < 0 ||
+	    fflush(stdout) != 0 || ferror(stdout))) {
+		/* The caller cannot hold a lock it was told it did not get: as it was. */
+		log_error("cannot write the fencing token to stdout: %s; %s", strerror(errno),
+		    newly ? "giving the lock back" : "the lock stays held by this owner");
+		if (newly)
+			lock_release(c);
+		return LOCK_ERR;
 	}
 	return LOCK_OK;
 }
@@ -427,8 +462,8 @@ free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
 	uint64_t	fence;
 	char		fbuf[24];
 
-	if (fence_parse(cm->fence, &fence) != 0)
-		fence = 0;
+	if (cm->fence == NULL || fence_parse(cm->fence, &fence) != 0)
+		fence = fence_floor(cm->rv);
 	if (token > fence)
 		fence = token;
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)fence);
@@ -491,12 +526,12 @@ free_loop(const struct lock_ctx *c, int force,
 		if (st == STATE_FAILED)
 			return o;
 		if (st == STATE_FREE && force && cm.rv != NULL && fence_parse(cm.fence, &fence) != 0) {
-			/* The counter was hand-edited: tokens start again above 0, and we say so. */
+			/* The counter was hand-edited: tokens go on above any handed out. */
 			rc = free_lock(c, &cm, 0);
 			if (rc == KUBE_OK)
 				log_info("lock %s/%s is not held; reset data.%s, which was not a "
-				    "number (fencing tokens start again from 1)", c->ns, c->name,
-				    KUBE_KEY_FENCE);
+				    "number (fencing tokens go on from %llu)", c->ns, c->name,
+				    KUBE_KEY_FENCE, (unsigned long long)fence_floor(cm.rv) + 1);
 			kube_cm_clear(&cm);
 			if (rc == KUBE_OK)
 				return LOCK_OK;
@@ -562,7 +597,7 @@ decide_force(const struct lock_ctx *c, const struct record *r, enum lock_outcome
 static int
 decide_cleanup(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
 {
-	const char	*why;
+	const char	*why, *cwhy;
 
 	*o = LOCK_OK;
 	if (strcmp(r->host, c->me->host) != 0) {
@@ -573,6 +608,14 @@ decide_cleanup(const struct lock_ctx *c, const struct record *r, enum lock_outco
 	if (ident_check(r->pid, r->proc_start, r->boot_id, &why) == IDENT_ALIVE) {
 		log_info("lock %s/%s is held by pid %ld on this host and %s; left alone",
 		    c->ns, c->name, r->pid, why);
+		return 0;
+	}
+	/* run's command outlived run (it should not: it dies with run): still in use. */
+	if (r->cmd_pid > 0 &&
+	    ident_check(r->cmd_pid, r->cmd_start, r->boot_id, &cwhy) == IDENT_ALIVE) {
+		log_info("lock %s/%s is held by pid %ld on this host, which is gone, but its "
+		    "command, pid %ld, still runs; left alone", c->ns, c->name, r->pid,
+		    r->cmd_pid);
 		return 0;
 	}
 	log_info("lock %s/%s: pid %ld: %s", c->ns, c->name, r->pid, why);
@@ -622,9 +665,183 @@ lock_query(const struct lock_ctx *c)
 	free(line);
 	record_clear(&r);
 	kube_cm_clear(&cm);
-	if (o == LOCK_OK && fflush(stdout) != 0) {
-		log_error("cannot write to stdout");
+	if (o == LOCK_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+		log_error("cannot write the record to stdout: %s", strerror(errno));
 		return LOCK_ERR;
 	}
 	return o;
+}
+
+/*
+ * Is cm still the lock we hold? Notes its versions when it is. LOCK_OK yes; LOCK_LOST
+ * (and why, logged): freed, overwritten, or taken by another holder or acquisition.
+ */
+static enum lock_outcome
+hold_still_ours(const struct lock_ctx *c, struct lock_hold *h, const struct kube_cm *cm)
+{
+	struct record	 r;
+	const char	*why;
+	int		 ours;
+
+	if (record_is_free(cm->holder)) {
+		log_error("lock %s/%s was released by someone else while the command ran",
+		    c->ns, c->name);
+		return LOCK_LOST;
+	}
+	if (record_parse(cm->holder, &r, &why) != 0) {
+		log_error("lock %s/%s was overwritten while the command ran: %s",
+		    c->ns, c->name, why);
+		return LOCK_LOST;
+	}
+	ours = r.token == h->token && is_me(c, &r);
+	if (!ours)
+		log_error("lock %s/%s was taken by host %s pid %ld (token %llu) while the "
+		    "command ran", c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
+	else {
+		snprintf(h->rv, sizeof(h->rv), "%s", cm->rv);
+		/* A list's version is inside the server's watch window even after a restart. */
+		snprintf(h->watch_rv, sizeof(h->watch_rv), "%s",
+		    cm->list_rv != NULL ? cm->list_rv : cm->rv);
+		snprintf(h->start_time, sizeof(h->start_time), "%s", r.start_time);
+		h->renewals = r.renewals;
+	}
+	record_clear(&r);
+	return ours ? LOCK_OK : LOCK_LOST;
+}
+
+/* Lists the lock into cm: LOCK_OK, LOCK_LOST (deleted, logged), LOCK_ERR (retry). */
+static enum lock_outcome
+hold_read(const struct lock_ctx *c, struct kube_cm *cm)
+{
+	enum kube_rc	rc = kube_cm_list(c->kb, c->ns, c->name, cm);
+
+	if (rc == KUBE_OK)
+		return LOCK_OK;
+	kube_cm_clear(cm);
+	if (rc != KUBE_NOT_FOUND)
+		return LOCK_ERR;
+	log_error("lock %s/%s was deleted while the command ran", c->ns, c->name);
+	return LOCK_LOST;
+}
+
+enum lock_outcome
+lock_hold_check(const struct lock_ctx *c, struct lock_hold *h)
+{
+	struct kube_cm		cm;
+	enum lock_outcome	o;
+
+	if ((o = hold_read(c, &cm)) != LOCK_OK)
+		return o;
+	o = hold_still_ours(c, h, &cm);
+	kube_cm_clear(&cm);
+	return o;
+}
+
+enum lock_outcome
+lock_hold_acquire(const struct lock_ctx *c, struct lock_hold *h)
+{
+	enum lock_outcome	o;
+
+	if ((o = lock_acquire(c, &h->token, &h->last_renewed)) != LOCK_OK)
+		return o;
+	/* Our record's version, to watch from; LOCK_ERR here is retried while holding. */
+	return lock_hold_check(c, h) == LOCK_LOST ? LOCK_LOST : LOCK_OK;
+}
+
+enum lock_outcome
+lock_hold_renew(const struct lock_ctx *c, struct lock_hold *h)
+{
+	struct kube_cm		 cur, now;
+	enum lock_outcome	 o;
+	enum kube_rc		 rc;
+	char			*rec, fence[24];
+	int64_t			 sent;
+
+	lock_hold_unwatch(c, h);
+	if ((o = hold_read(c, &cur)) != LOCK_OK)
+		return o;
+	if ((o = hold_still_ours(c, h, &cur)) != LOCK_OK) {
+		kube_cm_clear(&cur);
+		return o;
+	}
+	snprintf(fence, sizeof(fence), "%llu", (unsigned long long)h->token);
+	rec = record_build(c->me, h->token, h->start_time, c->ttl_ms, h->renewals + 1, h->cmd);
+	if (rec == NULL) {
+		kube_cm_clear(&cur);
+		return LOCK_ERR;
+	}
+	sent = clock_ms();
+	rc = kube_cm_update(c->kb, c->ns, c->name, &cur, rec, fence, &now);
+	free(rec);
+	kube_cm_clear(&cur);
+	if (rc == KUBE_CONFLICT)
+		return lock_hold_check(c, h) == LOCK_OK ? LOCK_ERR : LOCK_LOST;
+	if (rc != KUBE_OK)
+		return LOCK_ERR;
+	o = hold_still_ours(c, h, &now);
+	kube_cm_clear(&now);
+	if (o == LOCK_OK) {
+		h->last_renewed = sent;
+		log_verbose("renewed lock %s/%s (renewal %llu)", c->ns, c->name,
+		    (unsigned long long)h->renewals);
+	}
+	return o;
+}
+
+void
+lock_hold_unwatch(const struct lock_ctx *c, struct lock_hold *h)
+{
+	if (h->watching)
+		kube_watch_close(c->kb);
+	h->watching = 0;
+}
+
+enum lock_outcome
+lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
+{
+	struct kube_cm		ev;
+	enum kube_watch_rc	rc;
+	enum lock_outcome	o;
+
+	if (!h->watching) {
+		h->opened = clock_ms();
+		rc = kube_watch_open(c->kb, c->ns, c->name, h->watch_rv, CLOCK_NEVER);
+		if (rc == KUBE_WATCH_INTR)
+			return LOCK_INTERRUPTED;
+		if (rc != KUBE_WATCH_CHANGED)
+			return rc == KUBE_WATCH_RESTART && lock_hold_check(c, h) == LOCK_LOST ?
+			    LOCK_LOST : LOCK_ERR;
+		h->watching = 1;
+	}
+	rc = kube_watch_next(c->kb, until, &ev);
+	switch (rc) {
+	case KUBE_WATCH_DEADLINE:
+		return LOCK_OK;
+	case KUBE_WATCH_CHANGED:
+		o = hold_still_ours(c, h, &ev);
+		kube_cm_clear(&ev);
+		if (o != LOCK_OK)
+			lock_hold_unwatch(c, h);
+		return o;
+	case KUBE_WATCH_INTR:
+		h->watching = 0;	/* the stream was closed */
+		return LOCK_INTERRUPTED;
+	case KUBE_WATCH_RESTART:
+		h->watching = 0;
+		if ((o = lock_hold_check(c, h)) == LOCK_LOST)
+			return o;
+		/* A stream that ends as soon as it opens must not become a loop. */
+		return o == LOCK_OK && clock_ms() - h->opened >= 1000 ? LOCK_OK : LOCK_ERR;
+	default:
+		h->watching = 0;
+		return LOCK_ERR;
+	}
+}
+
+int64_t
+lock_hold_lease_end(const struct lock_ctx *c, const struct lock_hold *h)
+{
+	if (c->ttl_ms <= 0)
+		return CLOCK_NEVER;
+	return h->last_renewed + c->ttl_ms - c->ttl_ms / 10;
 }

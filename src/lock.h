@@ -17,6 +17,7 @@ enum lock_outcome {
 	LOCK_NOT_OWNER,		/* release: held by someone else, left untouched */
 	LOCK_ERR,		/* anything else; already reported */
 	LOCK_INTERRUPTED,	/* a signal arrived; sig_pending() says which */
+	LOCK_LOST,		/* a held lock is no longer ours (freed, taken over, deleted) */
 };
 
 struct lock_ctx {
@@ -27,6 +28,8 @@ struct lock_ctx {
 	int64_t			 max_wait_ms;	/* acquire: < 0 waits for ever */
 	int64_t			 ttl_ms;	/* acquire: lease length, 0 for none */
 	int			 print_token;	/* acquire: print the fencing token on stdout */
+	int64_t			 call_deadline;	/* clock_ms() by which the action gives up
+						   retrying (CLOCK_NEVER: after its tries) */
 };
 
 /*
@@ -34,9 +37,51 @@ struct lock_ctx {
  * which the winning write was sent: a lease runs from then, never from its reply.
  */
 enum lock_outcome	lock_acquire(const struct lock_ctx *, uint64_t *token, int64_t *sent);
+/* With stdout data: the token printed (--print-token) or the record (query). */
 enum lock_outcome	lock_release(const struct lock_ctx *);
 enum lock_outcome	lock_force_release(const struct lock_ctx *);
 enum lock_outcome	lock_query(const struct lock_ctx *);
 enum lock_outcome	lock_cleanup(const struct lock_ctx *);
+
+/*
+ * Holding the lock for a while (run): take it, then keep checking that it is still ours,
+ * renew its lease and watch it, on one version of the record at a time. The caller owns
+ * the struct and reads only token and cmd; everything else is lock.c's.
+ */
+struct lock_hold {
+	uint64_t		 token;
+	const struct ident	*cmd;		/* the command run for the holder, or NULL */
+	int64_t			 last_renewed;	/* clock_ms() when our last write was sent */
+	uint64_t		 renewals;
+	char			 rv[64];	/* our record's last known resourceVersion */
+	char			 watch_rv[64];	/* where to watch from: a list's, or an event's */
+	char			 start_time[64];
+	int			 watching;
+	int64_t			 opened;	/* clock_ms() when the watch was opened */
+};
+
+/* lock_acquire, then a read of the record it wrote. LOCK_LOST when gone at once. */
+enum lock_outcome	lock_hold_acquire(const struct lock_ctx *, struct lock_hold *);
+/* Reads the lock: LOCK_OK still ours, LOCK_LOST, LOCK_ERR could not tell (retry). */
+enum lock_outcome	lock_hold_check(const struct lock_ctx *, struct lock_hold *);
+/*
+ * Rewrites our record (renewals + 1, h->cmd in it), conditional on the version just
+ * read, if it is still ours. LOCK_OK renewed, LOCK_LOST, LOCK_ERR could not tell (retry).
+ */
+enum lock_outcome	lock_hold_renew(const struct lock_ctx *, struct lock_hold *);
+/*
+ * Watches the lock until clock_ms() deadline "until" (opening a watch when none is open).
+ * LOCK_OK: no change that matters (call again); LOCK_LOST; LOCK_INTERRUPTED: a signal;
+ * LOCK_ERR: the watch could not be kept open (already logged; pause, then call again).
+ */
+enum lock_outcome	lock_hold_watch(const struct lock_ctx *, struct lock_hold *, int64_t until);
+void			lock_hold_unwatch(const struct lock_ctx *, struct lock_hold *);
+/*
+ * When our lease ends by our own clock (CLOCK_NEVER without a ttl): a tenth of the ttl
+ * before a waiter may take the lock over (a waiter counts from when it saw our last
+ * write, which is after we sent it), so that our command is being stopped before anyone
+ * else may start.
+ */
+int64_t			lock_hold_lease_end(const struct lock_ctx *, const struct lock_hold *);
 
 #endif

@@ -26,6 +26,76 @@ log_is_verbose(void)
 	return verbose;
 }
 
+/*
+ * Length of the UTF-8 sequence at s (at most n bytes) when it encodes a printable code
+ * point (not a C1 control, U+0080..U+009F, which terminals obey as escapes), else 0.
+ */
+static size_t
+utf8_printable(const unsigned char *s, size_t n)
+{
+	unsigned long	cp;
+	size_t		len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return len;
+}
+
+/*
+ * Makes a formatted line safe for a terminal or a CI log, in place: control bytes (a
+ * newline that would forge a line, ESC, DEL, C1) and bytes that are not UTF-8 become
+ * '?'. Record fields and server text reach messages through %s; this is the one gate
+ * they all pass, whatever a caller forgot.
+ */
+static void
+line_clean(char *line)
+{
+	unsigned char	*s = (unsigned char *)line;
+	size_t		 i, n = strlen(line), k;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f)
+			continue;
+		if (s[i] >= 0x80 && (k = utf8_printable(s + i, n - i)) != 0) {
+			i += k - 1;
+			continue;
+		}
+		s[i] = '?';
+	}
+}
+
+/* One write per message, so lines of concurrent processes do not interleave. */
+static void
+line_put(const char *tag, const char *line)
+{
+	char	out[4096 + 64];
+	int	n;
+
+	n = snprintf(out, sizeof(out), "carrier-lock: %s%s\n", tag, line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(out))
+		n = sizeof(out) - 1;
+	fwrite(out, 1, (size_t)n, stderr);
+}
+
 static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
 
 static void
@@ -33,9 +103,9 @@ log_vline(const char *tag, const char *fmt, va_list ap)
 {
 	char	line[4096];
 
-	/* One write per message, so lines of concurrent processes do not interleave. */
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "carrier-lock: %s%s\n", tag, line);
+	line_clean(line);
+	line_put(tag, line);
 }
 
 /*
@@ -52,10 +122,11 @@ log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	line_clean(line);
 	if (dedup && !verbose && strcmp(line, last) == 0)
 		return;
 	memcpy(last, line, sizeof(last));
-	fprintf(stderr, "carrier-lock: %s\n", line);
+	line_put("", line);
 }
 
 void

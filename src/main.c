@@ -3,13 +3,17 @@
  * The only file that turns outcomes into exit codes.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "ident.h"
 #include "kcfg.h"
 #include "kube.h"
@@ -29,6 +33,7 @@ enum exit_code {
 	EXIT_USAGE = 2,
 	EXIT_TIMEOUT = 3,
 	EXIT_NOT_OWNER = 4,
+	EXIT_LOST = 5,		/* run: the lock was lost while CMD ran */
 };
 
 static int
@@ -39,8 +44,68 @@ exit_for(enum lock_outcome o)
 	case LOCK_TIMEOUT:	return EXIT_TIMEOUT;
 	case LOCK_NOT_OWNER:	return EXIT_NOT_OWNER;
 	case LOCK_INTERRUPTED:	return 128 + sig_pending();
+	case LOCK_LOST:		return EXIT_LOST;
 	default:		return EXIT_ERROR;
 	}
+}
+
+/*
+ * Descriptors 0, 1 and 2 must be taken before anything else is opened: a socket that
+ * became descriptor 1 would receive our output and log lines. A closed one is replaced
+ * by an end of a pipe that fails the way the closed descriptor would (EBADF: stdin gets
+ * the write end, stdout and stderr the read end), so `query >&-` reports that it cannot
+ * write, instead of pretending. A pipe needs no file system (no /dev/null in an empty
+ * root). run's command inherits these as they are. Returns -1 when that is impossible.
+ */
+static int
+std_fds_hold(void)
+{
+	int	fd, p[2], held[2] = { -1, -1 }, closed = 0;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+			closed |= 1 << fd;
+	if (closed == 0)
+		return 0;
+	if (pipe(p) != 0)
+		return -1;
+	/* pipe() itself took the lowest free numbers, maybe 0 to 2: move both above. */
+	held[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 3);
+	held[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 3);
+	close(p[0]);
+	close(p[1]);
+	if (held[0] == -1 || held[1] == -1)
+		goto fail;
+	for (fd = 0; fd <= 2; fd++)
+		if ((closed & (1 << fd)) && dup2(fd == 0 ? held[1] : held[0], fd) != fd)
+			goto fail;
+	close(held[0]);
+	close(held[1]);
+	return 0;
+fail:
+	if (held[0] != -1)
+		close(held[0]);
+	if (held[1] != -1)
+		close(held[1]);
+	return -1;
+}
+
+/* run: CMD's status as a shell gives it (128+N for signal N), unless the lock was lost. */
+static int
+exit_for_run(enum lock_outcome o, const struct run_result *r)
+{
+	int	code;
+
+	if (!r->ran || o == LOCK_LOST)
+		return exit_for(o);
+	if (WIFEXITED(r->status))
+		code = WEXITSTATUS(r->status);
+	else if (WIFSIGNALED(r->status))
+		code = 128 + WTERMSIG(r->status);
+	else
+		code = EXIT_ERROR;
+	/* CMD succeeded but the release failed: the script must hear of it. */
+	return o != LOCK_OK && code == EXIT_DONE ? EXIT_ERROR : code;
 }
 
 static enum lock_outcome
@@ -69,16 +134,20 @@ main(int argc, char *argv[])
 	struct lock_ctx		 lc;
 	int			 code = EXIT_ERROR;
 
+	if (std_fds_hold() != 0)
+		return EXIT_ERROR;
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
 	if (c.help) {
 		cli_usage();
-		return EXIT_DONE;
+		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	if (c.version) {
 		printf("carrier-lock %s\n", CARRIER_LOCK_VERSION);
-		return EXIT_DONE;
+		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
+	/* Before any request: no signal may end us between a write and its outcome. */
+	sig_install(c.action == CLI_RUN);
 	log_set_verbose(c.verbose);
 	log_set_dedup(1);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
@@ -110,7 +179,6 @@ main(int argc, char *argv[])
 	log_verbose("%s: lock %s/%s as host %s pid %ld", cli_action_name(c.action),
 	    c.namespace ? c.namespace : k.namespace, c.name, me.host, me.pid);
 
-	sig_install(c.action == CLI_RUN);
 	lc.kb = kb;
 	lc.ns = c.namespace ? c.namespace : k.namespace;
 	lc.name = c.name;
@@ -118,10 +186,20 @@ main(int argc, char *argv[])
 	lc.max_wait_ms = c.max_wait_ms;
 	lc.print_token = c.print_token;
 	lc.ttl_ms = c.ttl_ms;
+	/*
+	 * query and cleanup change nothing that must be finished: --request-timeout bounds
+	 * the whole call (retries included), as it bounds kubectl get. The others retry.
+	 */
+	lc.call_deadline = CLOCK_NEVER;
+	if (c.action == CLI_QUERY || c.action == CLI_CLEANUP) {
+		lc.call_deadline = clock_deadline(c.request_timeout_ms);
+		kube_set_limit(kb, lc.call_deadline);
+	}
 	if (c.action == CLI_RUN) {
-		/* The command's own status, or (< 0) why the lock was not taken. */
-		if ((code = run_locked(&lc, c.cmd, c.kill_grace_ms)) < 0)
-			code = exit_for((enum lock_outcome)(-1 - code));
+		struct run_result	rr;
+		enum lock_outcome	o = run_locked(&lc, c.cmd, c.kill_grace_ms, &rr);
+
+		code = exit_for_run(o, &rr);
 	} else
 		code = exit_for(run_action(&c, &lc));
 done:

@@ -25,7 +25,7 @@ record_now(char *buf, size_t bufsz)
 
 char *
 record_build(const struct ident *id, uint64_t token, const char *start_time,
-    int64_t ttl_ms, uint64_t renewals)
+    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd)
 {
 	struct jbuf	b = { 0 };
 	char		num[32], now[64];
@@ -58,6 +58,15 @@ record_build(const struct ident *id, uint64_t token, const char *start_time,
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)renewals);
 		jbuf_cstr(&b, ",\"renewals\":");
 		jbuf_cstr(&b, num);
+	}
+	if (cmd != NULL) {
+		snprintf(num, sizeof(num), "%ld", cmd->pid);
+		jbuf_cstr(&b, ",\"cmd-pid\":");
+		jbuf_quotez(&b, num);
+		if (cmd->proc_start[0] != '\0') {
+			jbuf_cstr(&b, ",\"cmd-start\":");
+			jbuf_quotez(&b, cmd->proc_start);
+		}
 	}
 	jbuf_cstr(&b, "}");
 	return jbuf_done(&b, NULL);
@@ -174,9 +183,20 @@ record_parse(const char *text, struct record *r, const char **why)
 		}
 	}
 	if (opt_str(j, "proc-start", &r->proc_start) != 0 ||
-	    opt_str(j, "boot-id", &r->boot_id) != 0) {
-		*why = "the record's \"proc-start\" or \"boot-id\" is not a string";
+	    opt_str(j, "boot-id", &r->boot_id) != 0 ||
+	    opt_str(j, "cmd-start", &r->cmd_start) != 0) {
+		*why = "the record's \"proc-start\", \"boot-id\" or \"cmd-start\" is not a "
+		    "string";
 		goto bad;
+	}
+	if ((v = json_get(j, 0, "cmd-pid")) >= 0) {
+		char *cmd = json_str(j, v);
+		int ok = cmd != NULL && pid_parse(cmd, &r->cmd_pid) == 0;
+		free(cmd);
+		if (!ok) {
+			*why = "the record's \"cmd-pid\" is not a string of digits";
+			goto bad;
+		}
 	}
 	free(pid);
 	json_free(j);
@@ -195,6 +215,7 @@ record_clear(struct record *r)
 	free(r->start_time);
 	free(r->proc_start);
 	free(r->boot_id);
+	free(r->cmd_start);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -4,6 +4,10 @@
  *   {"host":"ci-07","pid":"43552","start-time":"2021-11-11 11:35:06.500703278 +0000 UTC",
  *    "token":7,"proc-start":"123456","boot-id":"6f1c...","ttl":"30s","renewals":4}
  *
+ * cmd-pid and cmd-start (the command's PID and start time, as proc-start) are there only
+ * while `run` runs a command for the holder: the holder counts as alive while either it
+ * or its command is.
+ *
  * ttl and renewals are there only for a lock taken with --ttl: the holder rewrites the
  * record (renewals + 1) within every ttl, and a waiter that has seen the same version of
  * it for longer than ttl, by its own clock, may take the lock over.
@@ -31,15 +35,17 @@ struct record {
 	char		*boot_id;	/* or NULL */
 	int64_t		 ttl_ms;	/* 0: never expires */
 	uint64_t	 renewals;
+	long		 cmd_pid;	/* 0: no command */
+	char		*cmd_start;	/* or NULL */
 };
 
 /*
  * Builds a record for id with fencing token, taken at start_time (NULL: now), with a
- * ttl (0: none) renewed so many times; returns malloc'd JSON text (one line) or NULL on
- * out of memory.
+ * ttl (0: none) renewed so many times, running command cmd (NULL: none; its host and
+ * boot are id's); returns malloc'd JSON text (one line) or NULL on out of memory.
  */
 char	*record_build(const struct ident *id, uint64_t token, const char *start_time,
-	    int64_t ttl_ms, uint64_t renewals);
+	    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd);
 
 /*
  * Parses stored text into r. Returns 0, or -1 with *why (static) saying what is wrong:

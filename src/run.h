@@ -5,8 +5,8 @@
  * While CMD runs, the lock is watched (one long request, no polling) and, with --ttl,
  * renewed about every ttl/3. If the lock is lost (force-released, taken over after an
  * expired lease, or not renewable for a whole ttl), CMD gets SIGTERM, then SIGKILL after
- * the kill grace, and run exits RUN_EXIT_LOST. SIGINT, SIGTERM, SIGHUP and SIGQUIT are
- * forwarded to CMD.
+ * the kill grace, and the outcome is LOCK_LOST. Every signal that sig.h catches is
+ * forwarded to CMD; CMD dies with carrier-lock if carrier-lock is killed.
  */
 #ifndef CL_RUN_H
 #define CL_RUN_H
@@ -15,15 +15,18 @@
 
 #include "lock.h"
 
-#define RUN_EXIT_LOST	5	/* the lock was lost while CMD ran */
-#define RUN_EXIT_NOEXEC	126	/* CMD found but could not be run */
-#define RUN_EXIT_NOTFOUND 127	/* CMD not found */
+struct run_result {
+	int	ran;		/* CMD was started */
+	int	status;		/* then: its wait status (126/127: it could not be run) */
+};
 
 /*
- * Runs argv[0..] under the lock. Returns the exit code for main(): CMD's status (128+N
- * when it died of signal N), RUN_EXIT_LOST, or -1 - outcome when the lock could not be
- * taken (nothing was run then).
+ * Runs argv[0..] under the lock. Returns LOCK_OK when CMD ran and the lock was released
+ * after it; LOCK_LOST when the lock was lost while CMD ran (CMD was stopped) or before
+ * the release; LOCK_ERR with res->ran when the release failed; else why the lock was
+ * not taken (nothing was run then).
  */
-int	run_locked(const struct lock_ctx *c, char *const argv[], int64_t kill_grace_ms);
+enum lock_outcome	run_locked(const struct lock_ctx *c, char *const argv[],
+			    int64_t kill_grace_ms, struct run_result *res);
 
 #endif

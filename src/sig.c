@@ -1,4 +1,5 @@
 /* sig.c: see sig.h. */
+#define _GNU_SOURCE
 #include <signal.h>
 #include <string.h>
 
@@ -6,36 +7,67 @@
 
 /* One flag per signal: a handler may only store to volatile sig_atomic_t. */
 static volatile sig_atomic_t caught[NSIG];
+static unsigned char ignored[NSIG];
+
+/* Signals whose default action ends the process and that say "stop" (not faults). */
+static const int terminating[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE,
+	SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO, SIGPWR,
+#ifdef SIGSTKFLT
+	SIGSTKFLT,
+#endif
+};
 
 static void
-sig_handler(int signo)
+sig_handler(int signo, siginfo_t *info, void *uctx)
 {
-	if (signo > 0 && signo < NSIG)
-		caught[signo] = 1;
+	(void)uctx;
+	if (signo <= 0 || signo >= NSIG)
+		return;
+	/* si_code > 0: raised by the kernel, i.e. our own write to a closed pipe. */
+	if (signo == SIGPIPE && info != NULL && info->si_code > 0)
+		return;
+	caught[signo] = 1;
 }
 
+/* Catches signo unless it was ignored on entry; real-time signals libc keeps fail quietly. */
 static void
 catch(int signo)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 
+	if (sigaction(signo, NULL, &old) != 0)
+		return;
+	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN) {
+		ignored[signo] = 1;
+		return;
+	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sig_handler;
+	sa.sa_sigaction = sig_handler;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = signo == SIGCHLD ? SA_NOCLDSTOP : 0;	/* no SA_RESTART */
+	/* No SA_RESTART: a blocked poll() must return so that we can act. */
+	sa.sa_flags = SA_SIGINFO | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
 	sigaction(signo, &sa, NULL);
 }
 
 void
 sig_install(int supervise)
 {
-	catch(SIGINT);
-	catch(SIGTERM);
-	catch(SIGHUP);
-	if (supervise) {
-		catch(SIGQUIT);
+	size_t	i;
+	int	s;
+
+	for (i = 0; i < sizeof(terminating) / sizeof(terminating[0]); i++)
+		catch(terminating[i]);
+	for (s = SIGRTMIN; s <= SIGRTMAX; s++)
+		catch(s);
+	if (supervise)
 		catch(SIGCHLD);
-	}
+}
+
+int
+sig_ignored_on_entry(int signo)
+{
+	return signo > 0 && signo < NSIG && ignored[signo];
 }
 
 int

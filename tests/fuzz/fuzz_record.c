@@ -36,7 +36,8 @@ same(const struct record *a, const struct record *b)
 	return strcmp(a->host, b->host) == 0 && a->pid == b->pid &&
 	    strcmp(a->start_time, b->start_time) == 0 && a->token == b->token &&
 	    str_same(a->proc_start, b->proc_start) && str_same(a->boot_id, b->boot_id) &&
-	    a->ttl_ms == b->ttl_ms && (a->ttl_ms == 0 || a->renewals == b->renewals);
+	    a->ttl_ms == b->ttl_ms && (a->ttl_ms == 0 || a->renewals == b->renewals) &&
+	    a->cmd_pid == b->cmd_pid && (a->cmd_pid == 0 || str_same(a->cmd_start, b->cmd_start));
 }
 
 static int
@@ -51,7 +52,7 @@ zeroed(const struct record *r)
 static void
 rebuild(const struct record *r)
 {
-	struct ident	 id;
+	struct ident	 id, cmd;
 	struct record	 back;
 	const char	*why = NULL;
 	char		*text;
@@ -59,7 +60,8 @@ rebuild(const struct record *r)
 	/* record_build keeps start times of up to 63 bytes (its own are 39). */
 	if (strlen(r->host) > IDENT_MAX_HOST || strlen(r->start_time) > 63 ||
 	    (r->proc_start != NULL && strlen(r->proc_start) >= sizeof(id.proc_start)) ||
-	    (r->boot_id != NULL && strlen(r->boot_id) >= sizeof(id.boot_id)))
+	    (r->boot_id != NULL && strlen(r->boot_id) >= sizeof(id.boot_id)) ||
+	    (r->cmd_start != NULL && strlen(r->cmd_start) >= sizeof(cmd.proc_start)))
 		return;
 	memset(&id, 0, sizeof(id));
 	memcpy(id.host, r->host, strlen(r->host) + 1);
@@ -68,7 +70,12 @@ rebuild(const struct record *r)
 		memcpy(id.proc_start, r->proc_start, strlen(r->proc_start) + 1);
 	if (r->boot_id != NULL)
 		memcpy(id.boot_id, r->boot_id, strlen(r->boot_id) + 1);
-	if ((text = record_build(&id, r->token, r->start_time, r->ttl_ms, r->renewals)) == NULL)
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.pid = r->cmd_pid;
+	if (r->cmd_start != NULL)
+		memcpy(cmd.proc_start, r->cmd_start, strlen(r->cmd_start) + 1);
+	if ((text = record_build(&id, r->token, r->start_time, r->ttl_ms, r->renewals,
+	    r->cmd_pid != 0 ? &cmd : NULL)) == NULL)
 		abort();
 	if (strlen(text) <= RECORD_MAX_LEN) {
 		if (record_parse(text, &back, &why) != 0 || !same(r, &back))

@@ -66,7 +66,24 @@ build_roundtrip(void)
 	id.pid = 4242;
 	strcpy(id.proc_start, "777");
 	strcpy(id.boot_id, "0f0e0d0c-0000-4000-8000-000000000001");
-	text = record_build(&id, 12, NULL, 0, 0);
+	{
+		struct ident	cmd = id;
+
+		cmd.pid = 4343;
+		strcpy(cmd.proc_start, "778");
+		text = record_build(&id, 13, NULL, 0, 0, &cmd);
+		test_cond("record with a command builds and parses", text != NULL &&
+		    record_parse(text, &r, &why) == 0);
+		test_cond("cmd-pid and cmd-start round-trip", text != NULL && r.cmd_pid == 4343 &&
+		    r.cmd_start != NULL && strcmp(r.cmd_start, "778") == 0);
+		if (text != NULL)
+			record_clear(&r);
+		free(text);
+		test_cond("a cmd-pid that is not digits is refused",
+		    record_parse("{\"host\":\"h\",\"pid\":\"1\",\"start-time\":\"t\","
+		    "\"cmd-pid\":\"x\"}", &r, &why) == -1 && strstr(why, "cmd-pid") != NULL);
+	}
+	text = record_build(&id, 12, NULL, 0, 0, NULL);
 	test_cond("record builds", text != NULL);
 	if (text == NULL)
 		return;
@@ -106,6 +123,27 @@ json_basics(void)
 	test_cond("compact keeps the document", s != NULL && strcmp(s, doc) == 0);
 	free(s);
 	json_free(j);
+
+	/* DEL and C1 controls (raw in JSON, obeyed by terminals) come out escaped. */
+	doc = "{\"t\":\"a\x7f\xc2\x9b[2J\xc2\xa0\xc3\xa9\\u009b\"}";
+	j = json_parse(doc, strlen(doc), &err);
+	test_cond("DEL and C1 parse raw", j != NULL);
+	if (j == NULL)
+		return;
+	memset(&b, 0, sizeof(b));
+	json_compact(j, 0, &b);
+	s = jbuf_done(&b, NULL);
+	test_cond("compact escapes DEL and C1, keeps other UTF-8 and escapes", s != NULL &&
+	    strcmp(s, "{\"t\":\"a\\u007f\\u009b[2J\xc2\xa0\xc3\xa9\\u009b\"}") == 0);
+	json_free(j);
+	if (s != NULL && (j = json_parse(s, strlen(s), &err)) != NULL) {
+		char *t = json_str(j, json_get(j, 0, "t"));
+		test_cond("the escaped string decodes to the same bytes", t != NULL &&
+		    strcmp(t, "a\x7f\xc2\x9b[2J\xc2\xa0\xc3\xa9\xc2\x9b") == 0);
+		free(t);
+		json_free(j);
+	}
+	free(s);
 
 	jbuf_quotez(&b, "a\"b\\c\n\x01");
 	s = jbuf_done(&b, NULL);
