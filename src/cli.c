@@ -8,6 +8,7 @@
 #include "duration.h"
 #include "ident.h"
 #include "log.h"
+#include "text.h"
 
 /* Echoed values longer than this are cut with "..." (a --name of 253 bytes is not). */
 #define CLI_SHOW_MAX	256
@@ -140,43 +141,6 @@ shown(char *buf, const char *v)
 	return log_sanitize(buf, CLI_SHOW_MAX + 1, v, strlen(v));
 }
 
-/* DNS-1123: a label (max 63) for namespaces, a subdomain (max 253) for names. */
-static int
-dns_name_ok(const char *s, size_t max, int dots)
-{
-	size_t	i, n = strlen(s);
-
-	if (n == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-		if (alnum)
-			continue;
-		if (ch == '-' && i > 0 && i + 1 < n)
-			continue;
-		if (ch == '.' && dots && i > 0 && i + 1 < n && s[i - 1] != '.')
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-static int
-pid_value(const char *s, long *pid)
-{
-	char	*end;
-	long	 v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v <= 0 || v > 0x7fffffff)
-		return -1;
-	*pid = v;
-	return 0;
-}
-
 int
 cli_parse(int argc, char *argv[], struct cli *c)
 {
@@ -264,13 +228,13 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		} else if (strcmp(flag, "--context") == 0)
 			c->context = *val != '\0' ? val : NULL;
 		else if (strcmp(flag, "-n") == 0 || strcmp(flag, "--namespace") == 0) {
-			if (*val != '\0' && !dns_name_ok(val, 63, 0))
+			if (*val != '\0' && !text_dns_name(val, 63, 0))
 				return usage_error("bad namespace \"%s\" for %s: must be a DNS-1123 "
 				    "label (lower-case letters, digits and '-', at most 63)",
 				    shown(sbuf, val), flag);
 			c->namespace = *val != '\0' ? val : NULL;
 		} else if (strcmp(flag, "--name") == 0) {
-			if (!dns_name_ok(val, 253, 1))
+			if (!text_dns_name(val, 253, 1))
 				return usage_error("bad lock name \"%s\" for --name: must be a "
 				    "DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
 				    shown(sbuf, val));
@@ -294,7 +258,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 				return usage_error("bad duration \"%s\" for --kill-grace "
 				    "(examples: 10s, 1m, 0)", shown(sbuf, val));
 		} else if (strcmp(flag, "--pid") == 0) {
-			if (pid_value(val, &c->pid) != 0)
+			if (text_pid(val, &c->pid) != 0)
 				return usage_error("bad PID \"%s\" for --pid: must be a positive "
 				    "number", shown(sbuf, val));
 		} else if (strcmp(flag, "--host") == 0) {

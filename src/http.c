@@ -25,10 +25,9 @@
 #include <string.h>
 
 #include "http.h"
+#include "text.h"
+#include "version.h"
 
-#ifndef CARRIER_LOCK_VERSION
-#define CARRIER_LOCK_VERSION "0.1.0"
-#endif
 
 #define HTTP_RETRY_MAX		86400		/* cap for Retry-After, seconds */
 #define HTTP_MAX_CHUNK_LINE	1024		/* chunk-size line or one trailer line */
@@ -80,29 +79,6 @@ http_ieq(const char *s, size_t len, const char *word)
 			return 0;
 	}
 	return word[len] == '\0';
-}
-
-/* Parses a non-empty run of decimal digits; -1 if empty, not all digits, or > max. */
-static int
-http_parse_digits(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-	size_t		i;
-
-	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
 }
 
 /* "HTTP/1.x NNN[ reason]" in line[0..len), no CRLF. Sets status and HTTP/1.0-ness. */
@@ -192,7 +168,7 @@ http_parse_field(const char *line, size_t len, struct http_head *h, int *seen_te
 			*err = "duplicate Content-Length";
 			return -1;
 		}
-		if (http_parse_digits(v, ve - vs, UINT64_MAX, &u) != 0) {
+		if (text_u64(v, ve - vs, UINT64_MAX, &u) != 0) {
 			*err = "malformed Content-Length";
 			return -1;
 		}

@@ -23,12 +23,14 @@
 #include "log.h"
 #include "record.h"
 #include "sig.h"
+#include "text.h"
 
 #define LOCK_RETRIES		5	/* tries of a failing call, when not waiting */
 #define LOCK_BACKOFF_MIN_MS	250
 #define LOCK_BACKOFF_MAX_MS	10000
 #define LOCK_STATUS_EVERY_MS	30000	/* how often a waiter says who holds the lock */
 #define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
+#define LOCK_FENCE_MAX		UINT64_C(9999999999999999999)	/* 19 digits */
 
 /*
  * Sleeps for the n-th retry: exponential from 250 ms to 10 s, jittered by +-50% so that
@@ -61,26 +63,17 @@ backoff(const struct lock_ctx *c, int n)
 	return sig_pending() ? -1 : 0;
 }
 
-/* The fencing counter stored beside the record; -1 when it is not a number. */
 static enum kube_rc free_lock(const struct lock_ctx *, const struct kube_cm *, uint64_t);
 
+/* The fencing counter stored beside the record (0 when absent); -1 when not a number. */
 static int
 fence_parse(const char *s, uint64_t *v)
 {
-	size_t	i, n;
-
 	*v = 0;
 	if (s == NULL)
 		return 0;
-	n = strlen(s);
-	if (n == 0 || n > 19)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (uint64_t)(s[i] - '0');
-	}
-	return 0;
+	/* Below 10^19, so that the next token cannot overflow. */
+	return text_u64(s, strlen(s), LOCK_FENCE_MAX, v);
 }
 
 /*

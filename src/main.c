@@ -22,10 +22,8 @@
 #include "run.h"
 #include "sig.h"
 #include "tls.h"
+#include "version.h"
 
-#ifndef CARRIER_LOCK_VERSION
-#define CARRIER_LOCK_VERSION "0.1.0"
-#endif
 
 enum exit_code {
 	EXIT_DONE = 0,

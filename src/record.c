@@ -9,6 +9,7 @@
 #include "ident.h"
 #include "json.h"
 #include "record.h"
+#include "text.h"
 
 void
 record_now(char *buf, size_t bufsz)
@@ -96,26 +97,6 @@ record_is_free(const char *text)
 	return is_blank(p);
 }
 
-/* A PID as the original wrote it: a string of 1..10 digits, > 0, < 2^31. */
-static int
-pid_parse(const char *s, long *pid)
-{
-	size_t		n = strlen(s), i;
-	long long	v = 0;
-
-	if (n == 0 || n > 10)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v <= 0 || v > 0x7fffffff)
-		return -1;
-	*pid = (long)v;
-	return 0;
-}
-
 /* Optional string member: absent is fine, anything but a string is not. */
 static int
 opt_str(const struct json *j, const char *key, char **out)
@@ -157,7 +138,7 @@ record_parse(const char *text, struct record *r, const char **why)
 		*why = "the record has no \"host\" string";
 		goto bad;
 	}
-	if ((pid = json_str(j, json_get(j, 0, "pid"))) == NULL || pid_parse(pid, &r->pid) != 0) {
+	if ((pid = json_str(j, json_get(j, 0, "pid"))) == NULL || text_pid(pid, &r->pid) != 0) {
 		*why = "the record has no \"pid\" string of digits";
 		goto bad;
 	}
@@ -191,7 +172,7 @@ record_parse(const char *text, struct record *r, const char **why)
 	}
 	if ((v = json_get(j, 0, "cmd-pid")) >= 0) {
 		char *cmd = json_str(j, v);
-		int ok = cmd != NULL && pid_parse(cmd, &r->cmd_pid) == 0;
+		int ok = cmd != NULL && text_pid(cmd, &r->cmd_pid) == 0;
 		free(cmd);
 		if (!ok) {
 			*why = "the record's \"cmd-pid\" is not a string of digits";
