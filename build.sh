@@ -8,6 +8,8 @@
 #                            FUZZ_TARGETS="json yaml" picks some)
 #   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
 #   ./build.sh deps          only fetch, verify and build the third-party code
+#   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
+#                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~15 min)
 #
 # Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
 # FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip).
@@ -342,6 +344,7 @@ case ${1:-static} in
 (fuzz)		run_fuzz "${2:-120}" ;;
 (replay)	run_replay ;;
 (deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall" ;;
+(soak)		shift; build_static; exec python3 tests/soak/soak.py "$@" ;;
 (-h|--help|help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 (*)		die "unknown mode '$1' (try: ./build.sh --help)" ;;
 esac
