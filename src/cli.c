@@ -1,5 +1,6 @@
 /* cli.c: see cli.h. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +142,155 @@ shown(char *buf, const char *v)
 	return log_sanitize(buf, CLI_SHOW_MAX + 1, v, strlen(v));
 }
 
+/* The action named v (a word, or --action's value), once only. */
+static int
+set_action(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	enum cli_action	a = action_parse(v);
+
+	(void)flag;
+	if (a == CLI_NONE)
+		return usage_error("unknown action \"%s\"", shown(sbuf, v));
+	if (c->action != CLI_NONE && c->action != a)
+		return usage_error("more than one action given (\"%s\")", shown(sbuf, v));
+	c->action = a;
+	return 0;
+}
+
+static int
+set_kubeconfig(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	(void)sbuf;
+	if (*v == '\0')
+		return usage_error("flag \"%s\" needs a value", flag);
+	c->kubeconfig = v;
+	return 0;
+}
+
+/*
+ * As kubectl, an empty --context or --namespace is not given (scripts pass "$CTX"). An
+ * empty --name is refused: it would silently pick another lock than the caller's peers.
+ */
+static int
+set_context(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	(void)flag;
+	(void)sbuf;
+	c->context = *v != '\0' ? v : NULL;
+	return 0;
+}
+
+static int
+set_namespace(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	if (*v != '\0' && !text_dns_name(v, 63, 0))
+		return usage_error("bad namespace \"%s\" for %s: must be a DNS-1123 label "
+		    "(lower-case letters, digits and '-', at most 63)", shown(sbuf, v), flag);
+	c->namespace = *v != '\0' ? v : NULL;
+	return 0;
+}
+
+static int
+set_name(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	if (!text_dns_name(v, 253, 1))
+		return usage_error("bad lock name \"%s\" for %s: must be a DNS-1123 subdomain "
+		    "(lower-case letters, digits, '-' and '.')", shown(sbuf, v), flag);
+	c->name = v;
+	return 0;
+}
+
+static int
+set_pid(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	if (text_pid(v, &c->pid) != 0)
+		return usage_error("bad PID \"%s\" for %s: must be a positive number",
+		    shown(sbuf, v), flag);
+	return 0;
+}
+
+static int
+set_host(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	if (!ident_host_valid(v))
+		return usage_error("bad host name \"%s\" for %s: must be 1 to %d bytes of "
+		    "printable ASCII without spaces", shown(sbuf, v), flag, IDENT_MAX_HOST);
+	c->host = v;
+	return 0;
+}
+
+/* Every flag, once: how it is written, whether it takes a value, and where it goes. */
+static const struct cli_flag {
+	const char	*name;
+	const char	*alias;		/* or NULL */
+	enum { FLAG_SWITCH, FLAG_VALUE, FLAG_DURATION } kind;
+	size_t		 off;		/* SWITCH: its int in struct cli; DURATION: its int64_t */
+	int		(*set)(struct cli *, const char *, const char *, char *);	/* VALUE */
+	const char	*hint;		/* DURATION: examples (and a lower bound) */
+	int64_t		 min_ms;	/* DURATION: the lower bound */
+} flags[] = {
+	{ "-v", "--verbose", FLAG_SWITCH, offsetof(struct cli, verbose), NULL, NULL, 0 },
+	{ "-h", "--help", FLAG_SWITCH, offsetof(struct cli, help), NULL, NULL, 0 },
+	{ "--version", NULL, FLAG_SWITCH, offsetof(struct cli, version), NULL, NULL, 0 },
+	{ "--print-token", NULL, FLAG_SWITCH, offsetof(struct cli, print_token), NULL, NULL, 0 },
+	{ "--action", NULL, FLAG_VALUE, 0, set_action, NULL, 0 },
+	{ "--kubeconfig", NULL, FLAG_VALUE, 0, set_kubeconfig, NULL, 0 },
+	{ "--context", NULL, FLAG_VALUE, 0, set_context, NULL, 0 },
+	{ "-n", "--namespace", FLAG_VALUE, 0, set_namespace, NULL, 0 },
+	{ "--name", NULL, FLAG_VALUE, 0, set_name, NULL, 0 },
+	{ "--pid", NULL, FLAG_VALUE, 0, set_pid, NULL, 0 },
+	{ "--host", NULL, FLAG_VALUE, 0, set_host, NULL, 0 },
+	{ "--max-wait-time", NULL, FLAG_DURATION, offsetof(struct cli, max_wait_ms), NULL,
+	    "examples: 120m, 1h30m, 90s, 500ms, 0", 0 },
+	{ "--request-timeout", NULL, FLAG_DURATION, offsetof(struct cli, request_timeout_ms),
+	    NULL, "examples: 30s, 1m", 0 },
+	{ "--ttl", NULL, FLAG_DURATION, offsetof(struct cli, ttl_ms), NULL,
+	    "at least 1s; examples: 30s, 10m", 1000 },
+	{ "--kill-grace", NULL, FLAG_DURATION, offsetof(struct cli, kill_grace_ms), NULL,
+	    "examples: 10s, 1m, 0", 0 },
+};
+
+/* The flag written as arg up to len bytes ("--flag" of "--flag=value"), or NULL. */
+static const struct cli_flag *
+flag_find(const char *arg, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		const struct cli_flag *f = &flags[i];
+		if ((strlen(f->name) == len && strncmp(f->name, arg, len) == 0) ||
+		    (f->alias != NULL && strlen(f->alias) == len && strncmp(f->alias, arg, len) == 0))
+			return f;
+	}
+	return NULL;
+}
+
+/* Applies flag f, written as flag, with value v (NULL for a switch). */
+static int
+flag_apply(struct cli *c, const struct cli_flag *f, const char *flag, const char *v,
+    char *sbuf)
+{
+	switch (f->kind) {
+	case FLAG_SWITCH:
+		*(int *)(void *)((char *)c + f->off) = 1;
+		return 0;
+	case FLAG_VALUE:
+		return f->set(c, flag, v, sbuf);
+	case FLAG_DURATION: {
+		int64_t *ms = (int64_t *)(void *)((char *)c + f->off);
+		if (duration_parse(v, ms) != 0 || *ms < f->min_ms)
+			return usage_error("bad duration \"%s\" for %s (%s)", shown(sbuf, v),
+			    f->name, f->hint);
+		return 0;
+	}
+	}
+	return -1;
+}
+
 int
 cli_parse(int argc, char *argv[], struct cli *c)
 {
-	char	sbuf[CLI_SHOW_MAX + 1];
+	char	sbuf[CLI_SHOW_MAX + 1], flag[64];
 	int	i;
 
 	memset(c, 0, sizeof(*c));
@@ -154,9 +300,9 @@ cli_parse(int argc, char *argv[], struct cli *c)
 	c->kill_grace_ms = CLI_DEFAULT_KILL_GRACE_MS;
 
 	for (i = 1; i < argc; i++) {
-		const char	*arg = argv[i], *val = NULL, *eq;
-		char		 flag[64];
-		size_t		 flen;
+		const char		*arg = argv[i], *val, *eq;
+		const struct cli_flag	*f;
+		size_t			 flen;
 
 		if (strcmp(arg, "--") == 0) {
 			if (c->action != CLI_RUN)
@@ -167,116 +313,34 @@ cli_parse(int argc, char *argv[], struct cli *c)
 			break;
 		}
 		if (arg[0] != '-') {
-			enum cli_action a = action_parse(arg);
-			if (a == CLI_NONE)
-				return usage_error("unknown action \"%s\"", shown(sbuf, arg));
-			if (c->action != CLI_NONE && c->action != a)
-				return usage_error("more than one action given (\"%s\")",
-				    shown(sbuf, arg));
-			c->action = a;
+			if (set_action(c, NULL, arg, sbuf) != 0)
+				return -1;
 			continue;
 		}
-		if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
-			c->verbose = 1;
-			continue;
-		}
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			c->help = 1;
-			continue;
-		}
-		if (strcmp(arg, "--version") == 0) {
-			c->version = 1;
-			continue;
-		}
-		if (strcmp(arg, "--print-token") == 0) {
-			c->print_token = 1;
-			continue;
-		}
-		if (strncmp(arg, "--print-token=", 14) == 0 || strncmp(arg, "--verbose=", 10) == 0 ||
-		    strncmp(arg, "--help=", 7) == 0 || strncmp(arg, "--version=", 10) == 0)
-			return usage_error("flag \"%s\" takes no value", shown(sbuf, arg));
-		/* Flags with a value: "--flag value" or "--flag=value". */
+		/* "--flag value" or "--flag=value"; a switch takes no value. */
 		eq = strchr(arg, '=');
 		flen = eq ? (size_t)(eq - arg) : strlen(arg);
 		if (flen >= sizeof(flag))
 			return usage_error("unknown flag \"%s\"", shown(sbuf, arg));
 		memcpy(flag, arg, flen);
 		flag[flen] = '\0';
-		if (strcmp(flag, "--kubeconfig") && strcmp(flag, "--context") &&
-		    strcmp(flag, "-n") && strcmp(flag, "--namespace") &&
-		    strcmp(flag, "--name") && strcmp(flag, "--max-wait-time") &&
-		    strcmp(flag, "--pid") && strcmp(flag, "--host") &&
-		    strcmp(flag, "--request-timeout") && strcmp(flag, "--action") &&
-		    strcmp(flag, "--ttl") && strcmp(flag, "--kill-grace"))
+		if ((f = flag_find(arg, flen)) == NULL)
 			return usage_error("unknown flag \"%s\"", shown(sbuf, flag));
-		if (eq != NULL)
+		if (f->kind == FLAG_SWITCH && eq != NULL)
+			return usage_error("flag \"%s\" takes no value", shown(sbuf, arg));
+		if (f->kind == FLAG_SWITCH)
+			val = NULL;
+		else if (eq != NULL)
 			val = eq + 1;
 		else if (i + 1 < argc)
 			val = argv[++i];
 		else
 			return usage_error("flag \"%s\" needs a value", flag);
-
-		/*
-		 * As kubectl, an empty --context or --namespace is not given (scripts pass
-		 * "$CTX"). An empty --name is refused: it would silently pick another lock
-		 * than the caller's peers use.
-		 */
-		if (strcmp(flag, "--kubeconfig") == 0) {
-			if (*val == '\0')
-				return usage_error("flag \"%s\" needs a value", flag);
-			c->kubeconfig = val;
-		} else if (strcmp(flag, "--context") == 0)
-			c->context = *val != '\0' ? val : NULL;
-		else if (strcmp(flag, "-n") == 0 || strcmp(flag, "--namespace") == 0) {
-			if (*val != '\0' && !text_dns_name(val, 63, 0))
-				return usage_error("bad namespace \"%s\" for %s: must be a DNS-1123 "
-				    "label (lower-case letters, digits and '-', at most 63)",
-				    shown(sbuf, val), flag);
-			c->namespace = *val != '\0' ? val : NULL;
-		} else if (strcmp(flag, "--name") == 0) {
-			if (!text_dns_name(val, 253, 1))
-				return usage_error("bad lock name \"%s\" for --name: must be a "
-				    "DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
-				    shown(sbuf, val));
-			c->name = val;
-		} else if (strcmp(flag, "--max-wait-time") == 0) {
-			if (duration_parse(val, &c->max_wait_ms) != 0)
-				return usage_error("bad duration \"%s\" for --max-wait-time "
-				    "(examples: 120m, 1h30m, 90s, 500ms, 0)", shown(sbuf, val));
-		} else if (strcmp(flag, "--request-timeout") == 0) {
-			if (duration_parse(val, &c->request_timeout_ms) != 0)
-				return usage_error("bad duration \"%s\" for --request-timeout "
-				    "(examples: 30s, 1m)", shown(sbuf, val));
-			if (c->request_timeout_ms == 0)
-				c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
-		} else if (strcmp(flag, "--ttl") == 0) {
-			if (duration_parse(val, &c->ttl_ms) != 0 || c->ttl_ms < 1000)
-				return usage_error("bad duration \"%s\" for --ttl (at least 1s; "
-				    "examples: 30s, 10m)", shown(sbuf, val));
-		} else if (strcmp(flag, "--kill-grace") == 0) {
-			if (duration_parse(val, &c->kill_grace_ms) != 0)
-				return usage_error("bad duration \"%s\" for --kill-grace "
-				    "(examples: 10s, 1m, 0)", shown(sbuf, val));
-		} else if (strcmp(flag, "--pid") == 0) {
-			if (text_pid(val, &c->pid) != 0)
-				return usage_error("bad PID \"%s\" for --pid: must be a positive "
-				    "number", shown(sbuf, val));
-		} else if (strcmp(flag, "--host") == 0) {
-			if (!ident_host_valid(val))
-				return usage_error("bad host name \"%s\" for --host: must be 1 to %d "
-				    "bytes of printable ASCII without spaces", shown(sbuf, val),
-				    IDENT_MAX_HOST);
-			c->host = val;
-		} else if (strcmp(flag, "--action") == 0) {
-			enum cli_action a = action_parse(val);
-			if (a == CLI_NONE)
-				return usage_error("unknown action \"%s\"", shown(sbuf, val));
-			if (c->action != CLI_NONE && c->action != a)
-				return usage_error("more than one action given (\"%s\")",
-				    shown(sbuf, val));
-			c->action = a;
-		}
+		if (flag_apply(c, f, flag, val, sbuf) != 0)
+			return -1;
 	}
+	if (c->request_timeout_ms == 0)
+		c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
 	if (c->help || c->version)
 		return 0;
 	if (c->action == CLI_NONE)

@@ -166,8 +166,9 @@ cm_from_json(const struct kube *kb, const char *what, const struct json *j, int 
 	int	meta = json_get(j, obj, "metadata"), data = json_get(j, obj, "data"), v;
 
 	cm->rv = json_str(j, json_get(j, meta, "resourceVersion"));
-	if (cm->rv == NULL || cm->rv[0] == '\0') {
-		log_error("%s: %s: reply has no metadata.resourceVersion", kb->url, what);
+	if (cm->rv == NULL || cm->rv[0] == '\0' || strlen(cm->rv) > KUBE_RV_MAX) {
+		log_error("%s: %s: reply has no metadata.resourceVersion of 1 to %d bytes",
+		    kb->url, what, KUBE_RV_MAX);
 		return -1;
 	}
 	if ((v = json_get(j, data, KUBE_KEY_HOLDER)) >= 0 && (cm->holder = json_str(j, v)) == NULL)
@@ -245,8 +246,12 @@ kube_cm_list(struct kube *kb, const char *ns, const char *name, struct kube_cm *
 	}
 	list_rv = json_str(j, json_get(j, json_get(j, 0, "metadata"), "resourceVersion"));
 	items = json_get(j, 0, "items");
-	if (list_rv == NULL || list_rv[0] == '\0' || json_type(j, items) != JSON_ARRAY ||
-	    json_size(j, items) > 1) {
+	if (list_rv == NULL || list_rv[0] == '\0' || strlen(list_rv) > KUBE_RV_MAX) {
+		log_error("%s: %s: reply has no metadata.resourceVersion of 1 to %d bytes",
+		    kb->url, what, KUBE_RV_MAX);
+		goto done;
+	}
+	if (json_type(j, items) != JSON_ARRAY || json_size(j, items) > 1) {
 		log_error("%s: %s: reply is not a list of at most one ConfigMap", kb->url, what);
 		goto done;
 	}

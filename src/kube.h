@@ -27,13 +27,17 @@ enum kube_rc {
 #define KUBE_KEY_HOLDER	"holder"	/* the holder's record (JSON); absent when free */
 #define KUBE_KEY_FENCE	"fence"		/* the last fencing token handed out */
 
+/* Longest resourceVersion taken (etcd's are up to 20 digits); a longer one is a bad reply. */
+#define KUBE_RV_MAX	63
+
 struct kube_cm {
-	char		*rv;		/* metadata.resourceVersion */
+	char		*rv;		/* metadata.resourceVersion, 1 to KUBE_RV_MAX bytes */
 	char		*holder;	/* data.holder, or NULL */
 	char		*fence;		/* data.fence, or NULL */
 	char		*labels;	/* raw JSON of metadata.labels, kept on update; or NULL */
 	char		*annotations;	/* the same for metadata.annotations */
-	char		*list_rv;	/* kube_cm_list: the list's resourceVersion, to watch from */
+	char		*list_rv;	/* kube_cm_list: the list's resourceVersion, to watch from
+					   (1 to KUBE_RV_MAX bytes) */
 };
 
 struct kube;

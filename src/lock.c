@@ -28,14 +28,19 @@
 #define LOCK_RETRIES		5	/* tries of a failing call, when not waiting */
 #define LOCK_BACKOFF_MIN_MS	250
 #define LOCK_BACKOFF_MAX_MS	10000
+#define LOCK_RETRY_AFTER_MAX_S	60	/* the longest Retry-After we honour */
+#define LOCK_TRY_MIN_MS		500	/* least time worth another try within call_deadline */
 #define LOCK_STATUS_EVERY_MS	30000	/* how often a waiter says who holds the lock */
 #define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
+_Static_assert(LOCK_RV_SIZE == KUBE_RV_MAX + 1, "versions are never cut");
+#define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
 #define LOCK_FENCE_MAX		UINT64_C(9999999999999999999)	/* 19 digits */
 
 /*
  * Sleeps for the n-th retry: exponential from 250 ms to 10 s, jittered by +-50% so that
  * waiters released together do not return together; at least what Retry-After asked
- * (up to a minute). Returns -1 when a signal arrived.
+ * (up to LOCK_RETRY_AFTER_MAX_S). Returns 0, -1 when a signal arrived, or 1 (at once)
+ * when the call's deadline leaves no time for a try after it.
  */
 static int
 backoff(const struct lock_ctx *c, int n)
@@ -49,11 +54,17 @@ backoff(const struct lock_ctx *c, int n)
 	if (ms > LOCK_BACKOFF_MAX_MS)
 		ms = LOCK_BACKOFF_MAX_MS;
 	ms = ms / 2 + (int64_t)(random() % (ms + 1));
-	if (ra > 0)
-		ms = ra > 60 ? 60000 : (int64_t)ra * 1000 > ms ? (int64_t)ra * 1000 : ms;
+	if (ra > LOCK_RETRY_AFTER_MAX_S)
+		ra = LOCK_RETRY_AFTER_MAX_S;
+	if ((int64_t)ra * 1000 > ms)
+		ms = (int64_t)ra * 1000;
 	until = clock_deadline(ms);
-	if (c->call_deadline < until)
-		until = c->call_deadline;
+	/* A try that the bound of the whole call would cut short says nothing new. */
+	if (c->call_deadline != CLOCK_NEVER &&
+	    clock_left(c->call_deadline) < ms + LOCK_TRY_MIN_MS) {
+		log_verbose("no time left within --request-timeout for another try");
+		return 1;
+	}
 	log_verbose("retrying in %lld ms", (long long)ms);
 	while (clock_left(until) > 0) {
 		if (sig_pending())
@@ -135,7 +146,7 @@ say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline)
  * ttl has stopped renewing: the lock may be taken over. No clocks are compared.
  */
 struct lease_view {
-	char	rv[64];
+	char	rv[LOCK_RV_SIZE];
 	int64_t	since;
 };
 
@@ -152,44 +163,73 @@ lease_note(struct lease_view *v, const char *rv, const struct record *r)
 	return v->since + r->ttl_ms;
 }
 
+/* An acquire's state across its reads. */
+struct acquire {
+	int64_t			deadline;	/* of --max-wait-time; CLOCK_NEVER */
+	int64_t			next_status;	/* when to say again who holds the lock */
+	int64_t			sent_at;	/* clock_ms() when the winning write was sent */
+	struct lease_view	lease;
+	int			fails;		/* failed calls in a row */
+	int			newly;		/* taken by this call (not held already) */
+};
+
+/* What wait_change() saw. */
+enum wait_result {
+	WAIT_READ_AGAIN,	/* it changed (or the watch ended): read the lock again */
+	WAIT_DEADLINE,		/* --max-wait-time passed: read once more, then time out */
+	WAIT_FAILED,		/* *o says why (interrupted, or an error already reported) */
+};
+
+/* Backs off after a failed watch. */
+static enum wait_result
+wait_backoff(const struct lock_ctx *c, struct acquire *a, enum lock_outcome *o)
+{
+	int	r = backoff(c, a->fails++);
+
+	if (r == 0)
+		return WAIT_READ_AGAIN;
+	*o = r < 0 ? LOCK_INTERRUPTED : LOCK_ERR;
+	return WAIT_FAILED;
+}
+
 /*
  * Waits on a watch for the held lock read at cm->rv to change in a way that matters:
- * freed, deleted, or its lease expired. Says every 30 s who holds it. Returns 0 to read
- * again, 1 when the deadline passed, or -outcome.
+ * freed, deleted, or its lease expired. Says every 30 s who holds it.
  */
-static int
-wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline,
-    int64_t *next_status, struct lease_view *lease, int *fails)
+static enum wait_result
+wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *a,
+    enum lock_outcome *o)
 {
 	struct record		r;
 	enum kube_watch_rc	rc;
 	const char		*why;
-	int64_t			expires, opened;
-	int			out = 0;
+	int64_t			expires, opened, deadline = a->deadline;
+	enum wait_result	out = WAIT_READ_AGAIN;
 
 	if (record_parse(cm->holder, &r, &why) != 0)
-		return 0;
-	expires = lease_note(lease, cm->rv, &r);
+		return WAIT_READ_AGAIN;
+	expires = lease_note(&a->lease, cm->rv, &r);
 	opened = clock_ms();
 	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
 		struct kube_cm	ev;
 		int64_t		until = deadline;
 
-		if (*next_status < until)
-			until = *next_status;
+		if (a->next_status < until)
+			until = a->next_status;
 		if (expires < until)
 			until = expires;
 		rc = kube_watch_next(c->kb, until, &ev);
 		if (rc == KUBE_WATCH_DEADLINE) {
 			if (clock_left(deadline) == 0 || clock_left(expires) == 0) {
 				kube_watch_close(c->kb);
-				out = clock_left(deadline) == 0;
+				if (clock_left(deadline) == 0)
+					out = WAIT_DEADLINE;
 				goto done;
 			}
-			if (clock_left(*next_status) == 0) {
+			if (clock_left(a->next_status) == 0) {
 				say_waiting(c, &r, deadline);
-				*next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
+				a->next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
 			}
 			rc = KUBE_WATCH_CHANGED;
 			continue;
@@ -202,7 +242,7 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline
 			if (record_parse(ev.holder, &nr, &why) == 0) {
 				record_clear(&r);
 				r = nr;
-				expires = lease_note(lease, ev.rv, &r);
+				expires = lease_note(&a->lease, ev.rv, &r);
 				kube_cm_clear(&ev);
 				continue;
 			}
@@ -213,25 +253,25 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, int64_t deadline
 	}
 	switch (rc) {
 	case KUBE_WATCH_CHANGED:
-		*fails = 0;
+		a->fails = 0;
 		break;
 	case KUBE_WATCH_RESTART:
 		/* A watch the server ends at once, again and again, must not become a loop. */
-		if (clock_ms() - opened < 1000) {
-			if (backoff(c, (*fails)++) != 0)
-				out = -LOCK_INTERRUPTED;
-		} else
-			*fails = 0;
+		if (clock_ms() - opened < LOCK_WATCH_MIN_MS)
+			out = wait_backoff(c, a, o);
+		else
+			a->fails = 0;
 		break;
 	case KUBE_WATCH_UNAVAILABLE:
-		if (backoff(c, (*fails)++) != 0)
-			out = -LOCK_INTERRUPTED;
+		out = wait_backoff(c, a, o);
 		break;
 	case KUBE_WATCH_INTR:
-		out = -LOCK_INTERRUPTED;
+		*o = LOCK_INTERRUPTED;
+		out = WAIT_FAILED;
 		break;
 	default:
-		out = -LOCK_ERR;
+		*o = LOCK_ERR;
+		out = WAIT_FAILED;
 		break;
 	}
 done:
@@ -294,7 +334,11 @@ on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadli
 			log_verbose("giving up after %d tries", *fails + 1);
 		return LOCK_ERR;
 	}
-	return backoff(c, (*fails)++) == 0 ? LOCK_OK : LOCK_INTERRUPTED;
+	switch (backoff(c, (*fails)++)) {
+	case 0:		return LOCK_OK;
+	case -1:	return LOCK_INTERRUPTED;
+	default:	return LOCK_ERR;	/* the failure was reported as it happened */
+	}
 }
 
 /*
@@ -324,121 +368,161 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
 	return rc;
 }
 
-enum lock_outcome
-lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
+/* What one read tells acquire to do. */
+enum acquire_step {
+	STEP_READ,	/* read the lock again */
+	STEP_DONE,	/* decided: *o says how */
+};
+
+/* A failed call: retry it (STEP_READ) or give up with *o. */
+static enum acquire_step
+acquire_failed(const struct lock_ctx *c, struct acquire *a, enum kube_rc rc,
+    enum lock_outcome *o)
 {
-	int64_t			deadline = c->max_wait_ms < 0 ? CLOCK_NEVER :
-				    clock_deadline(c->max_wait_ms);
-	int64_t			next_status = 0, sent_at = 0;
-	struct lease_view	lease = { "", 0 };
-	int			fails = 0, newly = 0;
+	return (*o = on_failure(c, rc, &a->fails, a->deadline)) == LOCK_OK ? STEP_READ :
+	    STEP_DONE;
+}
 
-	for (;;) {
-		struct kube_cm		cm;
-		struct record		r;
-		enum kube_rc		rc;
-		enum lock_outcome	o;
-		const char		*why;
-		uint64_t		fence = 0;
-		int			w, exists;
+/* Absent, free or expired: one conditional write of token decides. */
+static enum acquire_step
+acquire_take(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *cm,
+    uint64_t token, enum lock_outcome *o)
+{
+	enum kube_rc	rc;
 
-		if (sig_pending())
-			return LOCK_INTERRUPTED;
-		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
-		if (rc != KUBE_OK && rc != KUBE_NOT_FOUND) {
-			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		exists = rc == KUBE_OK;
-		if (!exists || cm.fence == NULL)
-			fence = fence_floor(exists ? cm.rv : cm.list_rv);
-		else if (fence_parse(cm.fence, &fence) != 0) {
-			log_error("configmaps/%s in namespace %s: data.%s is not a number; "
-			    "left as it is (force-release resets it)", c->name, c->ns,
-			    KUBE_KEY_FENCE);
-			kube_cm_clear(&cm);
-			return LOCK_ERR;
-		}
-		if (!exists || record_is_free(cm.holder))
-			goto take_it;
-		if (record_parse(cm.holder, &r, &why) != 0) {
-			report_corrupt(c, cm.holder, why);
-			kube_cm_clear(&cm);
-			return LOCK_ERR;
-		}
+	a->sent_at = clock_ms();
+	if ((rc = take(c, cm, token, NULL)) == KUBE_OK) {
+		log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
+		    c->me->host, c->me->pid, (unsigned long long)token);
+		a->newly = 1;
+		*o = LOCK_OK;
+		return STEP_DONE;
+	}
+	if (rc == KUBE_INTR) {
+		*o = settle_interrupted(c);
+		return STEP_DONE;
+	}
+	return acquire_failed(c, a, rc, o);
+}
+
+/* Ours already (also: our earlier write whose reply was lost); a new --ttl renews. */
+static enum acquire_step
+acquire_ours(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *cm,
+    const struct record *r, enum lock_outcome *o)
+{
+	enum kube_rc	rc = KUBE_OK;
+
+	log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
+	    c->ns, c->name, r->host, r->pid, (unsigned long long)r->token);
+	a->sent_at = clock_ms();
+	if (c->ttl_ms > 0)
+		rc = take(c, cm, r->token, r);
+	if (rc != KUBE_OK)
+		return acquire_failed(c, a, rc, o);
+	*o = LOCK_OK;
+	return STEP_DONE;
+}
+
+/* Held by another: take it over if its lease expired, time out, or wait for a change. */
+static enum acquire_step
+acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *cm,
+    const struct record *r, uint64_t fence, uint64_t *token, enum lock_outcome *o)
+{
+	char	ttl[32];
+
+	if (clock_left(lease_note(&a->lease, cm->rv, r)) == 0) {
+		log_info("lock %s/%s of host %s pid %ld expired: not renewed within its ttl of "
+		    "%s; taking it over", c->ns, c->name, r->host, r->pid,
+		    duration_format(r->ttl_ms, ttl, sizeof(ttl)));
+		*token = fence + 1;
+		return acquire_take(c, a, cm, *token, o);
+	}
+	if (clock_left(a->deadline) == 0) {
+		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s",
+		    c->ns, c->name, r->host, r->pid, r->start_time);
+		*o = LOCK_TIMEOUT;
+		return STEP_DONE;
+	}
+	if (clock_left(a->next_status) == 0) {
+		say_waiting(c, r, a->deadline);
+		a->next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
+	}
+	/* On WAIT_DEADLINE: read once more, then time out if still held. */
+	return wait_change(c, cm, a, o) == WAIT_FAILED ? STEP_DONE : STEP_READ;
+}
+
+/* One read of the lock and what follows from it. */
+static enum acquire_step
+acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
+    enum lock_outcome *o)
+{
+	struct kube_cm		cm;
+	struct record		r;
+	enum acquire_step	step;
+	enum kube_rc		rc;
+	const char		*why;
+	uint64_t		fence = 0;
+	int			exists;
+
+	if (sig_pending()) {
+		*o = LOCK_INTERRUPTED;
+		return STEP_DONE;
+	}
+	rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
+	if (rc != KUBE_OK && rc != KUBE_NOT_FOUND)
+		return acquire_failed(c, a, rc, o);
+	exists = rc == KUBE_OK;
+	if (!exists || cm.fence == NULL)
+		fence = fence_floor(exists ? cm.rv : cm.list_rv);
+	else if (fence_parse(cm.fence, &fence) != 0) {
+		log_error("configmaps/%s in namespace %s: data.%s is not a number; left as it is "
+		    "(force-release resets it)", c->name, c->ns, KUBE_KEY_FENCE);
+		kube_cm_clear(&cm);
+		*o = LOCK_ERR;
+		return STEP_DONE;
+	}
+	if (!exists || record_is_free(cm.holder)) {
+		*token = fence + 1;
+		step = acquire_take(c, a, exists ? &cm : NULL, *token, o);
+	} else if (record_parse(cm.holder, &r, &why) != 0) {
+		report_corrupt(c, cm.holder, why);
+		*o = LOCK_ERR;
+		step = STEP_DONE;
+	} else {
 		/* Tokens only grow: past the counter and any token a record shows. */
 		if (r.token > fence)
 			fence = r.token;
 		if (is_me(c, &r)) {
-			/* Ours already (also: our earlier write whose reply was lost). */
 			*token = r.token;
-			log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
-			    c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
-			/* A new --ttl from the owner renews the lease. */
-			sent_at = clock_ms();
-			rc = c->ttl_ms > 0 ? take(c, &cm, *token, &r) : KUBE_OK;
-			record_clear(&r);
-			kube_cm_clear(&cm);
-			if (rc == KUBE_OK)
-				goto print;
-			if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		if (clock_left(lease_note(&lease, cm.rv, &r)) == 0) {
-			char	ttl[32];
-
-			log_info("lock %s/%s of host %s pid %ld expired: not renewed within its "
-			    "ttl of %s; taking it over", c->ns, c->name, r.host, r.pid,
-			    duration_format(r.ttl_ms, ttl, sizeof(ttl)));
-			record_clear(&r);
-			goto take_it;
-		}
-		if (clock_left(deadline) == 0) {
-			log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s",
-			    c->ns, c->name, r.host, r.pid, r.start_time);
-			record_clear(&r);
-			kube_cm_clear(&cm);
-			return LOCK_TIMEOUT;
-		}
-		if (clock_left(next_status) == 0) {
-			say_waiting(c, &r, deadline);
-			next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
-		}
+			step = acquire_ours(c, a, &cm, &r, o);
+		} else
+			step = acquire_held(c, a, &cm, &r, fence, token, o);
 		record_clear(&r);
-		w = wait_change(c, &cm, deadline, &next_status, &lease, &fails);
-		kube_cm_clear(&cm);
-		if (w < 0)
-			return (enum lock_outcome)-w;
-		/* w == 1 (deadline): read once more, then time out if still held. */
-		continue;
-take_it:
-		/* Absent, free or expired: one conditional write decides. */
-		*token = fence + 1;
-		sent_at = clock_ms();
-		rc = take(c, exists ? &cm : NULL, *token, NULL);
-		kube_cm_clear(&cm);
-		if (rc == KUBE_OK)
-			goto taken;
-		if (rc == KUBE_INTR)
-			return settle_interrupted(c);
-		if ((o = on_failure(c, rc, &fails, deadline)) != LOCK_OK)
-			return o;
 	}
-taken:
-	log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
-	    c->me->host, c->me->pid, (unsigned long long)*token);
-	newly = 1;
-print:
+	kube_cm_clear(&cm);
+	return step;
+}
+
+enum lock_outcome
+lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
+{
+	struct acquire		a;
+	enum lock_outcome	o = LOCK_ERR;
+
+	memset(&a, 0, sizeof(a));
+	a.deadline = c->max_wait_ms < 0 ? CLOCK_NEVER : clock_deadline(c->max_wait_ms);
+	while (acquire_round(c, &a, token, &o) == STEP_READ)
+		;
+	if (o != LOCK_OK)
+		return o;
 	if (sent != NULL)
-		*sent = sent_at != 0 ? sent_at : clock_ms();
+		*sent = a.sent_at;
 	if (c->print_token && (printf("%llu\n", (unsigned long long)*token) < 0 ||
 	    fflush(stdout) != 0 || ferror(stdout))) {
 		/* The caller cannot hold a lock it was told it did not get: as it was. */
 		log_error("cannot write the fencing token to stdout: %s; %s", strerror(errno),
-		    newly ? "giving the lock back" : "the lock stays held by this owner");
-		if (newly)
+		    a.newly ? "giving the lock back" : "the lock stays held by this owner");
+		if (a.newly)
 			lock_release(c);
 		return LOCK_ERR;
 	}
@@ -687,6 +771,13 @@ hold_still_ours(const struct lock_ctx *c, struct lock_hold *h, const struct kube
 		return LOCK_LOST;
 	}
 	ours = r.token == h->token && is_me(c, &r);
+	if (ours && strlen(r.start_time) >= sizeof(h->start_time)) {
+		/* Not what we wrote, and not to be cut when we write it back. */
+		log_error("lock %s/%s was overwritten while the command ran: its start-time is "
+		    "longer than %zu bytes", c->ns, c->name, sizeof(h->start_time) - 1);
+		record_clear(&r);
+		return LOCK_LOST;
+	}
 	if (!ours)
 		log_error("lock %s/%s was taken by host %s pid %ld (token %llu) while the "
 		    "command ran", c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
@@ -824,7 +915,8 @@ lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
 		if ((o = lock_hold_check(c, h)) == LOCK_LOST)
 			return o;
 		/* A stream that ends as soon as it opens must not become a loop. */
-		return o == LOCK_OK && clock_ms() - h->opened >= 1000 ? LOCK_OK : LOCK_ERR;
+		return o == LOCK_OK && clock_ms() - h->opened >= LOCK_WATCH_MIN_MS ? LOCK_OK :
+		    LOCK_ERR;
 	default:
 		h->watching = 0;
 		return LOCK_ERR;

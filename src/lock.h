@@ -11,6 +11,9 @@
 struct kube;
 struct ident;
 
+/* Holds any resourceVersion kube.h lets through (KUBE_RV_MAX + 1; lock.c checks). */
+#define LOCK_RV_SIZE	64
+
 enum lock_outcome {
 	LOCK_OK,
 	LOCK_TIMEOUT,		/* acquire: still held when --max-wait-time ran out */
@@ -53,8 +56,8 @@ struct lock_hold {
 	const struct ident	*cmd;		/* the command run for the holder, or NULL */
 	int64_t			 last_renewed;	/* clock_ms() when our last write was sent */
 	uint64_t		 renewals;
-	char			 rv[64];	/* our record's last known resourceVersion */
-	char			 watch_rv[64];	/* where to watch from: a list's, or an event's */
+	char			 rv[LOCK_RV_SIZE];	/* our record's last known version */
+	char			 watch_rv[LOCK_RV_SIZE];	/* where to watch from */
 	char			 start_time[64];
 	int			 watching;
 	int64_t			 opened;	/* clock_ms() when the watch was opened */

@@ -5,6 +5,8 @@
 
 #include "log.h"
 
+#define LOG_LINE_MAX	4096	/* a longer message is cut (they are far shorter) */
+
 static int verbose;
 static int dedup;
 
@@ -85,7 +87,7 @@ line_clean(char *line)
 static void
 line_put(const char *tag, const char *line)
 {
-	char	out[4096 + 64];
+	char	out[LOG_LINE_MAX + 64];
 	int	n;
 
 	n = snprintf(out, sizeof(out), "carrier-lock: %s%s\n", tag, line);
@@ -101,7 +103,7 @@ static void log_vline(const char *, const char *, va_list) __attribute__((format
 static void
 log_vline(const char *tag, const char *fmt, va_list ap)
 {
-	char	line[4096];
+	char	line[LOG_LINE_MAX];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line_clean(line);
@@ -115,8 +117,8 @@ log_vline(const char *tag, const char *fmt, va_list ap)
 void
 log_error(const char *fmt, ...)
 {
-	static char	last[4096];
-	char		line[4096];
+	static char	last[LOG_LINE_MAX];
+	char		line[LOG_LINE_MAX];
 	va_list		ap;
 
 	va_start(ap, fmt);

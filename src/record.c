@@ -118,6 +118,7 @@ record_parse(const char *text, struct record *r, const char **why)
 	int		 v;
 
 	memset(r, 0, sizeof(*r));
+	_Static_assert(RECORD_MAX_LEN == 4096, "the message below names the limit");
 	if (strlen(text) > RECORD_MAX_LEN) {
 		*why = "the record is longer than 4096 bytes";
 		return -1;

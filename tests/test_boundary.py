@@ -352,3 +352,64 @@ def test_request_timeout_bounds_the_whole_read_only_call(black_hole, action):
     assert "timed out" in r.stderr, r.stderr
     # Six tries of 1 s with back-off took about 8 s; the bound is 1 s plus start-up.
     assert took < 3.5, took
+
+
+# A resourceVersion too long to keep is refused, never cut (issue 9, item 8).
+
+@pytest.fixture
+def long_rv_server(tmp_path):
+    """Answers every GET with the lock's ConfigMap, held, at a 100-digit resourceVersion."""
+    import http.server
+
+    rv = "7" * 100
+    record = json.dumps({"host": "h", "pid": "1",
+                         "start-time": "2026-01-01 00:00:00.000000000 +0000 UTC"})
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            cm = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "carrier-lock", "namespace": "default",
+                               "resourceVersion": rv},
+                  "data": {"holder": record, "fence": "1"}}
+            if "fieldSelector" in self.path:
+                cm = {"apiVersion": "v1", "kind": "ConfigMapList",
+                      "metadata": {"resourceVersion": rv}, "items": [cm]}
+            body = json.dumps(cm).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    kc = tmp_path / "long-rv.kubeconfig"
+    kc.write_text(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: http://127.0.0.1:{srv.server_address[1]}
+users:
+- name: u
+  user:
+    token: abc
+contexts:
+- name: x
+  context: {{cluster: c, user: u}}
+current-context: x
+""")
+    yield str(kc)
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("action", [("query",), ("acquire", "--max-wait-time", "0")])
+def test_a_resource_version_too_long_to_keep_is_refused(long_rv_server, action):
+    r = run(*action, "--kubeconfig", long_rv_server, "--request-timeout", "2s")
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "resourceVersion of 1 to 63 bytes" in r.stderr, r.stderr
