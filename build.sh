@@ -9,7 +9,7 @@
 #   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
 #   ./build.sh deps          only fetch, verify and build the third-party code
 #   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
-#                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~15 min)
+#                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~12 min)
 #
 # Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
 # FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip).

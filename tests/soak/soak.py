@@ -652,6 +652,9 @@ class Soak:
         t = time.monotonic()
         r = subprocess.run([str(self.cluster_dir / "restart-apiserver.sh")], capture_output=True,
                            text=True, timeout=300)
+        with open(self.work / "restarts.txt", "a") as f:
+            f.write(f"{now()} restart-apiserver.sh exited {r.returncode} after "
+                    f"{time.monotonic() - t:.1f} s\n{r.stdout}{r.stderr}\n")
         if r.returncode != 0:
             self.failures.append(f"restart-apiserver.sh failed: {r.stderr[-500:]}")
             subprocess.run([str(self.cluster_dir / "start-apiserver.sh")], timeout=300)
