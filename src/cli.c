@@ -9,6 +9,7 @@
 #include "duration.h"
 #include "ident.h"
 #include "log.h"
+#include "ci.h"
 #include "text.h"
 
 /* Echoed values longer than this are cut with "..." (a --name of 253 bytes is not). */
@@ -88,7 +89,14 @@ cli_usage(void)
 "  --kill-grace DUR         run: after a lost lock, SIGTERM, then SIGKILL after DUR\n"
 "                           (default 10s)\n"
 "  --pid PID                owner PID (default: the calling process, our parent;\n"
-"                           for run, carrier-lock's own)\n"
+"                           for run, carrier-lock's own); release also matches\n"
+"                           carrier-lock itself and the caller's ancestors\n"
+"  --keep                   acquire, with --ttl: a keeper process holds the lock\n"
+"                           for the CI job across its steps, renewing the lease,\n"
+"                           until a release with the same owner key\n"
+"  --owner KEY              owner key a later release matches instead of the PID\n"
+"                           (default with --keep: the CI job's id, e.g. BUILD_TAG)\n"
+"  --reason TEXT            stored in the record, shown to waiters and by query\n"
 "  --host NAME              owner host (default: this host's name); 1 to 253 bytes\n"
 "                           of printable ASCII without spaces\n"
 "  --request-timeout DUR    bound on each API call (default 30s); for query and\n"
@@ -219,6 +227,29 @@ set_host(struct cli *c, const char *flag, const char *v, char *sbuf)
 	return 0;
 }
 
+/* --owner and --reason: printable text that fits a record (ci.h's limit). */
+static int
+set_text(const char **dst, const char *flag, const char *v, char *sbuf)
+{
+	if (!ci_text_ok(v))
+		return usage_error("bad value \"%s\" for %s: must be 1 to %d bytes without "
+		    "control characters", shown(sbuf, v), flag, CI_TEXT_MAX);
+	*dst = v;
+	return 0;
+}
+
+static int
+set_owner(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	return set_text(&c->owner, flag, v, sbuf);
+}
+
+static int
+set_reason(struct cli *c, const char *flag, const char *v, char *sbuf)
+{
+	return set_text(&c->reason, flag, v, sbuf);
+}
+
 /* Every flag, once: how it is written, whether it takes a value, and where it goes. */
 static const struct cli_flag {
 	const char	*name;
@@ -233,6 +264,9 @@ static const struct cli_flag {
 	{ "-h", "--help", FLAG_SWITCH, offsetof(struct cli, help), NULL, NULL, 0 },
 	{ "--version", NULL, FLAG_SWITCH, offsetof(struct cli, version), NULL, NULL, 0 },
 	{ "--print-token", NULL, FLAG_SWITCH, offsetof(struct cli, print_token), NULL, NULL, 0 },
+	{ "--keep", NULL, FLAG_SWITCH, offsetof(struct cli, keep), NULL, NULL, 0 },
+	{ "--owner", NULL, FLAG_VALUE, 0, set_owner, NULL, 0 },
+	{ "--reason", NULL, FLAG_VALUE, 0, set_reason, NULL, 0 },
 	{ "--action", NULL, FLAG_VALUE, 0, set_action, NULL, 0 },
 	{ "--kubeconfig", NULL, FLAG_VALUE, 0, set_kubeconfig, NULL, 0 },
 	{ "--context", NULL, FLAG_VALUE, 0, set_context, NULL, 0 },
@@ -350,5 +384,11 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		return usage_error("%s", "run needs a command after \"--\"");
 	if (c->ttl_ms > 0 && c->action != CLI_ACQUIRE && c->action != CLI_RUN)
 		return usage_error("%s", "--ttl is only for acquire and run");
+	if (c->keep && (c->action != CLI_ACQUIRE || c->ttl_ms == 0))
+		return usage_error("%s", "--keep is only for acquire, with --ttl (the keeper "
+		    "renews that lease)");
+	if (c->keep && c->pid != 0)
+		return usage_error("%s", "--keep and --pid do not go together (the keeper is "
+		    "the owner process)");
 	return 0;
 }

@@ -36,6 +36,9 @@ struct cli {
 	int64_t		 ttl_ms;	/* 0: the lock never expires */
 	int64_t		 kill_grace_ms;	/* run: SIGTERM to SIGKILL */
 	char		**cmd;		/* run: the command after "--" */
+	const char	*owner;		/* --owner KEY, or NULL */
+	const char	*reason;	/* --reason TEXT, or NULL */
+	int		 keep;		/* acquire --keep: a keeper renews the lease */
 	int		 verbose;
 	int		 print_token;
 	int		 help;

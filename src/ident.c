@@ -9,6 +9,7 @@
 
 #include "ident.h"
 #include "log.h"
+#include "text.h"
 
 #define STAT_MAX	4096	/* /proc/PID/stat is far shorter */
 
@@ -42,33 +43,63 @@ proc_ended(long pid)
 	return (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }
 
-int
-ident_proc_start(long pid, char *buf, size_t bufsz)
+/*
+ * Field n (>= 3) of /proc/pid/stat, after the command name (which may hold spaces and
+ * parentheses: fields restart after the last ')'), as decimal digits into buf.
+ */
+static int
+stat_field(long pid, int n, char *buf, size_t bufsz)
 {
 	char		 path[64], stat[STAT_MAX];
 	const char	*p;
+	size_t		 len;
 	int		 field;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (read_small(path, stat, sizeof(stat)) <= 0)
-		return -1;
-	/* comm (field 2) may hold spaces and parentheses: fields restart after the last ')'. */
-	if ((p = strrchr(stat, ')')) == NULL)
+	if (read_small(path, stat, sizeof(stat)) <= 0 || (p = strrchr(stat, ')')) == NULL)
 		return -1;
 	p++;
-	for (field = 2; field < 21; field++) {
+	for (field = 3; field < n; field++)
 		if ((p = strchr(p + 1, ' ')) == NULL)
 			return -1;
-	}
 	p++;
-	{
-		size_t n = strspn(p, "0123456789");
-		if (n == 0 || n >= bufsz)
-			return -1;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
+	len = strspn(p, "0123456789");
+	if (len == 0 || len >= bufsz)
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+#define IDENT_MAX_DEPTH	128	/* ancestors looked at; process trees are far flatter */
+
+int
+ident_is_self_or_ancestor(long pid, const char *proc_start)
+{
+	char	num[24];
+	long	cur = (long)getpid(), next;
+	int	depth;
+
+	if (pid <= 0)
+		return 0;
+	if (access("/proc/self/stat", R_OK) != 0)
+		return pid == cur || pid == (long)getppid();
+	for (depth = 0; cur > 0 && depth < IDENT_MAX_DEPTH; depth++) {
+		if (cur == pid)
+			return proc_start == NULL || *proc_start == '\0' ||
+			    (ident_proc_start(cur, num, sizeof(num)) == 0 &&
+			    strcmp(num, proc_start) == 0);
+		if (stat_field(cur, 4, num, sizeof(num)) != 0 || text_pid(num, &next) != 0)
+			return 0;
+		cur = next;
 	}
 	return 0;
+}
+
+int
+ident_proc_start(long pid, char *buf, size_t bufsz)
+{
+	return stat_field(pid, 22, buf, bufsz);
 }
 
 static void

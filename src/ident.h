@@ -48,6 +48,13 @@ enum ident_liveness {
 enum ident_liveness ident_check(long pid, const char *proc_start, const char *boot_id,
 	    const char **why);
 
+/*
+ * 1 when the process recorded as pid (started at proc_start; NULL or "" when unknown) is
+ * this process or one of its ancestors on this host, by /proc's parent chain; without
+ * /proc, when it is this process or its parent. A sibling or an unrelated process is not.
+ */
+int	ident_is_self_or_ancestor(long pid, const char *proc_start);
+
 /* The start time of pid in ticks after boot, as decimal into buf; -1 if unreadable. */
 int	ident_proc_start(long pid, char *buf, size_t bufsz);
 

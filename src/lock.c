@@ -34,6 +34,7 @@
 #define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
 _Static_assert(LOCK_RV_SIZE == KUBE_RV_MAX + 1, "versions are never cut");
 #define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
+#define LOCK_DETAILS_MAX	2200	/* holder_details(): four values of CI_TEXT_MAX */
 #define LOCK_FENCE_MAX		UINT64_C(9999999999999999999)	/* 19 digits */
 
 /*
@@ -110,10 +111,44 @@ fence_floor(const char *rv)
 	return v;
 }
 
+/* See lock.h on ownership. */
 static int
 is_me(const struct lock_ctx *c, const struct record *r)
 {
-	return r->pid == c->me->pid && strcmp(r->host, c->me->host) == 0;
+	if (r->owner != NULL && c->owner != NULL)
+		return strcmp(r->owner, c->owner) == 0;
+	if (strcmp(r->host, c->me->host) != 0)
+		return 0;
+	if (c->pid_given)
+		return r->pid == c->me->pid;
+	return ident_is_self_or_ancestor(r->pid, r->proc_start);
+}
+
+/*
+ * What a record says of its holder beyond host, PID and time, as " (owner K; reason R;
+ * URL)", or "". Into buf; the log sanitises it.
+ */
+static const char *
+holder_details(const struct record *r, char *buf, size_t bufsz)
+{
+	const char	*v[4] = { r->owner, r->reason, r->ci_job, r->ci_url };
+	const char	*tag[4] = { "owner ", "reason: ", "", "" };
+	size_t		 i, len = 0;
+	int		 w;
+
+	buf[0] = '\0';
+	for (i = 0; i < 4; i++) {
+		if (v[i] == NULL)
+			continue;
+		w = snprintf(buf + len, bufsz - len, "%s%s%s", len == 0 ? " (" : "; ", tag[i],
+		    v[i]);
+		if (w < 0 || (size_t)w >= bufsz - len)
+			break;
+		len += (size_t)w;
+	}
+	if (len > 0 && len + 2 <= bufsz)
+		memcpy(buf + len, ")", 2);
+	return buf;
 }
 
 static void
@@ -129,15 +164,16 @@ report_corrupt(const struct lock_ctx *c, const char *holder, const char *why)
 static void
 say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline)
 {
-	char	left[64];
+	char	left[64], more[LOCK_DETAILS_MAX];
 
 	if (deadline == CLOCK_NEVER)
 		snprintf(left, sizeof(left), "for ever");
 	else
 		duration_format(clock_left(deadline), left, sizeof(left));
-	log_info("lock %s/%s is held by host %s pid %ld since %s; waiting %s%s",
+	log_info("lock %s/%s is held by host %s pid %ld since %s%s; waiting %s%s",
 	    c->ns, c->name, r->host, r->pid, r->start_time,
-	    deadline == CLOCK_NEVER ? "" : "up to ", left);
+	    holder_details(r, more, sizeof(more)), deadline == CLOCK_NEVER ? "" : "up to ",
+	    left);
 }
 
 /*
@@ -353,11 +389,17 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
 	enum kube_rc	rc;
 
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)token);
-	rec = renewing == NULL ? record_build(c->me, token, NULL, c->ttl_ms, 0, NULL) :
+	rec = renewing == NULL ? record_build(c->me, token, NULL, c->ttl_ms, 0, NULL, c->info) :
 	    record_build(c->me, token, renewing->start_time, c->ttl_ms, renewing->renewals + 1,
-	    NULL);
+	    NULL, c->info);
 	if (rec == NULL) {
 		log_error("out of memory");
+		return KUBE_ERR;
+	}
+	if (strlen(rec) > RECORD_MAX_LEN) {
+		log_error("the lock record would be longer than %d bytes (the limit every reader "
+		    "keeps); shorten --reason or --owner", RECORD_MAX_LEN);
+		free(rec);
 		return KUBE_ERR;
 	}
 	if (cm == NULL)
@@ -438,8 +480,11 @@ acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 		return acquire_take(c, a, cm, *token, o);
 	}
 	if (clock_left(a->deadline) == 0) {
-		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s",
-		    c->ns, c->name, r->host, r->pid, r->start_time);
+		char more[LOCK_DETAILS_MAX];
+
+		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s%s",
+		    c->ns, c->name, r->host, r->pid, r->start_time,
+		    holder_details(r, more, sizeof(more)));
 		*o = LOCK_TIMEOUT;
 		return STEP_DONE;
 	}
@@ -636,9 +681,13 @@ free_loop(const struct lock_ctx *c, int force,
 			log_info("%s lock %s/%s, replacing a corrupt record (%s): %s", freed,
 			    c->ns, c->name, why,
 			    log_sanitize(show, sizeof(show), cm.holder, strlen(cm.holder)));
-		else if (rc == KUBE_OK)
-			log_info("%s lock %s/%s held by host %s pid %ld since %s", freed,
-			    c->ns, c->name, r.host, r.pid, r.start_time);
+		else if (rc == KUBE_OK) {
+			char more[LOCK_DETAILS_MAX];
+
+			log_info("%s lock %s/%s held by host %s pid %ld since %s%s", freed,
+			    c->ns, c->name, r.host, r.pid, r.start_time,
+			    holder_details(&r, more, sizeof(more)));
+		}
 		record_clear(&r);
 		kube_cm_clear(&cm);
 		if (rc == KUBE_OK)
@@ -652,11 +701,20 @@ free_loop(const struct lock_ctx *c, int force,
 static int
 decide_release(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
 {
+	char	more[LOCK_DETAILS_MAX];
+
 	if (is_me(c, r))
 		return 1;
-	log_error("lock %s/%s is held by host %s pid %ld since %s, not by host %s pid %ld; "
-	    "not released", c->ns, c->name, r->host, r->pid, r->start_time, c->me->host,
-	    c->me->pid);
+	if (r->owner != NULL && c->owner == NULL)
+		log_error("lock %s/%s is held by owner %s (host %s pid %ld since %s); this "
+		    "release has no owner key (--owner, or the same CI job); not released",
+		    c->ns, c->name, r->owner, r->host, r->pid, r->start_time);
+	else
+		log_error("lock %s/%s is held by host %s pid %ld since %s%s, not by %s%s%shost "
+		    "%s pid %ld or its callers; not released", c->ns, c->name, r->host, r->pid,
+		    r->start_time, holder_details(r, more, sizeof(more)),
+		    c->owner != NULL ? "owner " : "", c->owner != NULL ? c->owner : "",
+		    c->owner != NULL ? " or " : "", c->me->host, c->me->pid);
 	*o = LOCK_NOT_OWNER;
 	return 0;
 }
@@ -677,6 +735,13 @@ decide_cleanup(const struct lock_ctx *c, const struct record *r, enum lock_outco
 	const char	*why, *cwhy;
 
 	*o = LOCK_OK;
+	if (r->owner != NULL && !r->keeper) {
+		/* Its PID is one step's shell: gone while the job's later steps still run. */
+		log_info("lock %s/%s is held by owner %s, whose steps run in shells of their own; "
+		    "left alone (its release frees it%s)", c->ns, c->name, r->owner,
+		    r->ttl_ms > 0 ? ", or its ttl" : "");
+		return 0;
+	}
 	if (strcmp(r->host, c->me->host) != 0) {
 		log_info("lock %s/%s is held by host %s, not this host (%s); left alone",
 		    c->ns, c->name, r->host, c->me->host);
@@ -849,7 +914,8 @@ lock_hold_renew(const struct lock_ctx *c, struct lock_hold *h)
 		return o;
 	}
 	snprintf(fence, sizeof(fence), "%llu", (unsigned long long)h->token);
-	rec = record_build(c->me, h->token, h->start_time, c->ttl_ms, h->renewals + 1, h->cmd);
+	rec = record_build(c->me, h->token, h->start_time, c->ttl_ms, h->renewals + 1, h->cmd,
+	    c->info);
 	if (rec == NULL) {
 		kube_cm_clear(&cur);
 		return LOCK_ERR;

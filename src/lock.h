@@ -10,6 +10,7 @@
 
 struct kube;
 struct ident;
+struct record_info;
 
 /* Holds any resourceVersion kube.h lets through (KUBE_RV_MAX + 1; lock.c checks). */
 #define LOCK_RV_SIZE	64
@@ -33,7 +34,17 @@ struct lock_ctx {
 	int			 print_token;	/* acquire: print the fencing token on stdout */
 	int64_t			 call_deadline;	/* clock_ms() by which the action gives up
 						   retrying (CLOCK_NEVER: after its tries) */
+	int			 pid_given;	/* me->pid came from --pid: match it alone */
+	const char		*owner;		/* our owner key (--owner, the CI job's), or NULL */
+	const struct record_info *info;		/* what a record we write says, or NULL */
 };
+
+/*
+ * Ownership: a record is ours when it names our owner key (both have one), or else when
+ * it names our host and, with --pid, that PID; without, this process or one of its
+ * ancestors (a shell that exec'd into us, the script around a subshell), by PID and
+ * start time. Never a sibling or an unrelated process of the same host.
+ */
 
 /*
  * Takes the lock. *token gets the fencing token; *sent (may be NULL) the clock_ms() at

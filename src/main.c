@@ -14,11 +14,15 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "fds.h"
 #include "ident.h"
+#include "ci.h"
 #include "kcfg.h"
+#include "keeper.h"
 #include "kube.h"
 #include "lock.h"
 #include "log.h"
+#include "record.h"
 #include "run.h"
 #include "sig.h"
 #include "tls.h"
@@ -47,47 +51,6 @@ exit_for(enum lock_outcome o)
 	}
 }
 
-/*
- * Descriptors 0, 1 and 2 must be taken before anything else is opened: a socket that
- * became descriptor 1 would receive our output and log lines. A closed one is replaced
- * by an end of a pipe that fails the way the closed descriptor would (EBADF: stdin gets
- * the write end, stdout and stderr the read end), so `query >&-` reports that it cannot
- * write, instead of pretending. A pipe needs no file system (no /dev/null in an empty
- * root). run's command inherits these as they are. Returns -1 when that is impossible.
- */
-static int
-std_fds_hold(void)
-{
-	int	fd, p[2], held[2] = { -1, -1 }, closed = 0;
-
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
-			closed |= 1 << fd;
-	if (closed == 0)
-		return 0;
-	if (pipe(p) != 0)
-		return -1;
-	/* pipe() itself took the lowest free numbers, maybe 0 to 2: move both above. */
-	held[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 3);
-	held[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 3);
-	close(p[0]);
-	close(p[1]);
-	if (held[0] == -1 || held[1] == -1)
-		goto fail;
-	for (fd = 0; fd <= 2; fd++)
-		if ((closed & (1 << fd)) && dup2(fd == 0 ? held[1] : held[0], fd) != fd)
-			goto fail;
-	close(held[0]);
-	close(held[1]);
-	return 0;
-fail:
-	if (held[0] != -1)
-		close(held[0]);
-	if (held[1] != -1)
-		close(held[1]);
-	return -1;
-}
-
 /* run: CMD's status as a shell gives it (128+N for signal N), unless the lock was lost. */
 static int
 exit_for_run(enum lock_outcome o, const struct run_result *r)
@@ -112,7 +75,8 @@ run_action(const struct cli *c, const struct lock_ctx *lc)
 	uint64_t	token = 0;
 
 	switch (c->action) {
-	case CLI_ACQUIRE:	return lock_acquire(lc, &token, NULL);
+	case CLI_ACQUIRE:	return c->keep ? keeper_acquire(lc, &token) :
+				    lock_acquire(lc, &token, NULL);
 	case CLI_RELEASE:	return lock_release(lc);
 	case CLI_FORCE_RELEASE:	return lock_force_release(lc);
 	case CLI_QUERY:		return lock_query(lc);
@@ -130,9 +94,11 @@ main(int argc, char *argv[])
 	struct tls_ctx		*tls = NULL;
 	struct kube		*kb = NULL;
 	struct lock_ctx		 lc;
+	struct ci_job		 ci;
+	struct record_info	 info;
 	int			 code = EXIT_ERROR;
 
-	if (std_fds_hold() != 0)
+	if (fds_hold_std() != 0)
 		return EXIT_ERROR;
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
@@ -156,6 +122,24 @@ main(int argc, char *argv[])
 	if (ident_self(&me, c.host, c.pid ? c.pid :
 	    c.action == CLI_RUN ? (long)getpid() : (long)getppid()) != 0)
 		return EXIT_ERROR;
+	/*
+	 * The owner key matches a release to a record that has one: --owner, else the CI
+	 * job's own. A record carries it only when asked (--owner, --keep).
+	 */
+	ci_job_read(&ci);
+	memset(&info, 0, sizeof(info));
+	lc.owner = c.owner != NULL ? c.owner : ci.owner[0] != '\0' ? ci.owner : NULL;
+	if (c.keep && lc.owner == NULL) {
+		log_error("--keep needs an owner key that a later step's release can give: pass "
+		    "--owner KEY (no CI job was found in the environment)");
+		return EXIT_USAGE;
+	}
+	info.owner = c.owner != NULL || c.keep ? lc.owner : NULL;
+	info.reason = c.reason;
+	info.ci_url = ci.url[0] != '\0' ? ci.url : NULL;
+	info.ci_job = ci.name[0] != '\0' ? ci.name : NULL;
+	lc.info = &info;
+	lc.pid_given = c.pid != 0;
 
 	memset(&k, 0, sizeof(k));
 	if (kcfg_load(&k, c.kubeconfig, c.context) != 0)

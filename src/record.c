@@ -1,5 +1,6 @@
 /* record.c: see record.h. */
 #define _POSIX_C_SOURCE 200809L
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ record_now(char *buf, size_t bufsz)
 
 char *
 record_build(const struct ident *id, uint64_t token, const char *start_time,
-    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd)
+    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd,
+    const struct record_info *info)
 {
 	struct jbuf	b = { 0 };
 	char		num[32], now[64];
@@ -68,6 +70,28 @@ record_build(const struct ident *id, uint64_t token, const char *start_time,
 			jbuf_cstr(&b, ",\"cmd-start\":");
 			jbuf_quotez(&b, cmd->proc_start);
 		}
+	}
+	if (info != NULL) {
+		static const struct { const char *key; size_t off; } text[] = {
+			{ "owner", offsetof(struct record_info, owner) },
+			{ "reason", offsetof(struct record_info, reason) },
+			{ "ci-url", offsetof(struct record_info, ci_url) },
+			{ "ci-job", offsetof(struct record_info, ci_job) },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+			const char *v = *(const char *const *)(const void *)
+			    ((const char *)info + text[i].off);
+			if (v == NULL)
+				continue;
+			jbuf_cstr(&b, ",\"");
+			jbuf_cstr(&b, text[i].key);
+			jbuf_cstr(&b, "\":");
+			jbuf_quotez(&b, v);
+		}
+		if (info->keeper)
+			jbuf_cstr(&b, ",\"keeper\":true");
 	}
 	jbuf_cstr(&b, "}");
 	return jbuf_done(&b, NULL);
@@ -171,6 +195,22 @@ record_parse(const char *text, struct record *r, const char **why)
 		    "string";
 		goto bad;
 	}
+	if (opt_str(j, "owner", &r->owner) != 0 || opt_str(j, "reason", &r->reason) != 0 ||
+	    opt_str(j, "ci-url", &r->ci_url) != 0 || opt_str(j, "ci-job", &r->ci_job) != 0) {
+		*why = "the record's \"owner\", \"reason\", \"ci-url\" or \"ci-job\" is not a "
+		    "string";
+		goto bad;
+	}
+	if ((v = json_get(j, 0, "keeper")) >= 0) {
+		size_t		 len;
+		const char	*raw = json_raw(j, v, &len);
+
+		if (json_type(j, v) != JSON_PRIMITIVE || len != 4 || memcmp(raw, "true", 4) != 0) {
+			*why = "the record's \"keeper\" is not true";
+			goto bad;
+		}
+		r->keeper = 1;
+	}
 	if ((v = json_get(j, 0, "cmd-pid")) >= 0) {
 		char *cmd = json_str(j, v);
 		int ok = cmd != NULL && text_pid(cmd, &r->cmd_pid) == 0;
@@ -198,6 +238,10 @@ record_clear(struct record *r)
 	free(r->proc_start);
 	free(r->boot_id);
 	free(r->cmd_start);
+	free(r->owner);
+	free(r->reason);
+	free(r->ci_url);
+	free(r->ci_job);
 	memset(r, 0, sizeof(*r));
 }
 

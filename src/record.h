@@ -8,6 +8,11 @@
  * while `run` runs a command for the holder: the holder counts as alive while either it
  * or its command is.
  *
+ * owner, keeper, reason, ci-url and ci-job say who holds it beyond host and PID: the owner
+ * key a release may match instead of the PID (a CI job whose steps run in separate
+ * shells), keeper (true: pid is the keeper process that renews the lease for that job),
+ * and what it is for.
+ *
  * ttl and renewals are there only for a lock taken with --ttl: the holder rewrites the
  * record (renewals + 1) within every ttl, and a waiter that has seen the same version of
  * it for longer than ttl, by its own clock, may take the lock over.
@@ -37,15 +42,35 @@ struct record {
 	uint64_t	 renewals;
 	long		 cmd_pid;	/* 0: no command */
 	char		*cmd_start;	/* or NULL */
+	char		*owner;		/* owner key (--owner, or the CI job's), or NULL */
+	int		 keeper;	/* pid is a keeper process (acquire --keep) */
+	char		*reason;	/* --reason, or NULL */
+	char		*ci_url;	/* the CI build that holds the lock, or NULL */
+	char		*ci_job;	/* its job's name, or NULL */
+};
+
+/*
+ * What a new holder says about itself beyond its identity: each may be NULL. Values are
+ * printable text (the CLI and ci.c check); they are stored JSON-escaped and sanitised
+ * when printed.
+ */
+struct record_info {
+	const char	*owner;
+	int		 keeper;
+	const char	*reason;
+	const char	*ci_url;
+	const char	*ci_job;
 };
 
 /*
  * Builds a record for id with fencing token, taken at start_time (NULL: now), with a
  * ttl (0: none) renewed so many times, running command cmd (NULL: none; its host and
- * boot are id's); returns malloc'd JSON text (one line) or NULL on out of memory.
+ * boot are id's), with info (NULL: none); returns malloc'd JSON text (one line) or NULL
+ * on out of memory.
  */
 char	*record_build(const struct ident *id, uint64_t token, const char *start_time,
-	    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd);
+	    int64_t ttl_ms, uint64_t renewals, const struct ident *cmd,
+	    const struct record_info *info);
 
 /*
  * Parses stored text into r. Returns 0, or -1 with *why (static) saying what is wrong:

@@ -121,16 +121,6 @@ child_start(const struct lock_ctx *c, char *const argv[], uint64_t token)
 	return pid;
 }
 
-/* Sleeps up to ms, waking early for a signal. */
-static void
-nap(int64_t ms)
-{
-	int64_t	until = clock_deadline(ms);
-
-	while (clock_left(until) > 0 && !sig_pending())
-		poll(NULL, 0, clock_left(until));
-}
-
 /* Stops the child: SIGTERM, then SIGKILL after the grace period. */
 static void
 child_stop(struct run_state *s, int64_t grace_ms)
@@ -142,7 +132,7 @@ child_stop(struct run_state *s, int64_t grace_ms)
 	kill(s->child, SIGTERM);
 	until = clock_deadline(grace_ms);
 	while (!child_reap(s) && clock_left(until) > 0) {
-		nap(clock_left(until) < 50 ? clock_left(until) : 50);
+		sig_nap(clock_left(until) < 50 ? clock_left(until) : 50);
 		signals_handle(s);
 	}
 	if (!child_reap(s)) {
@@ -198,7 +188,7 @@ supervise(struct run_state *s)
 		if (o == LOCK_LOST)
 			return 0;
 		if (o == LOCK_ERR)
-			nap(RUN_RETRY_MS);
+			sig_nap(RUN_RETRY_MS);
 	}
 }
 

@@ -1,8 +1,10 @@
 /* sig.c: see sig.h. */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 
+#include "clock.h"
 #include "sig.h"
 
 /* One flag per signal: a handler may only store to volatile sig_atomic_t. */
@@ -62,6 +64,15 @@ sig_install(int supervise)
 		catch(s);
 	if (supervise)
 		catch(SIGCHLD);
+}
+
+void
+sig_nap(int64_t ms)
+{
+	int64_t	until = clock_deadline(ms);
+
+	while (clock_left(until) > 0 && !sig_pending())
+		poll(NULL, 0, clock_left(until));
 }
 
 int

@@ -18,12 +18,16 @@
 #ifndef CL_SIG_H
 #define CL_SIG_H
 
+#include <stdint.h>
+
 /* supervise: also catch SIGCHLD (to notice the child's end). */
 void	sig_install(int supervise);
 /* The lowest-numbered caught signal not yet taken, or 0. */
 int	sig_pending(void);
 /* Returns sig_pending() and forgets that signal. */
 int	sig_take(void);
+/* Sleeps up to ms, returning early when a signal is pending. */
+void	sig_nap(int64_t ms);
 /* 1 when signo was ignored when carrier-lock started (and so is still ignored). */
 int	sig_ignored_on_entry(int signo);
 

@@ -37,7 +37,10 @@ same(const struct record *a, const struct record *b)
 	    strcmp(a->start_time, b->start_time) == 0 && a->token == b->token &&
 	    str_same(a->proc_start, b->proc_start) && str_same(a->boot_id, b->boot_id) &&
 	    a->ttl_ms == b->ttl_ms && (a->ttl_ms == 0 || a->renewals == b->renewals) &&
-	    a->cmd_pid == b->cmd_pid && (a->cmd_pid == 0 || str_same(a->cmd_start, b->cmd_start));
+	    a->cmd_pid == b->cmd_pid && (a->cmd_pid == 0 || str_same(a->cmd_start, b->cmd_start)) &&
+	    str_same(a->owner, b->owner) && a->keeper == b->keeper &&
+	    str_same(a->reason, b->reason) && str_same(a->ci_url, b->ci_url) &&
+	    str_same(a->ci_job, b->ci_job);
 }
 
 static int
@@ -53,6 +56,7 @@ static void
 rebuild(const struct record *r)
 {
 	struct ident	 id, cmd;
+	struct record_info info;
 	struct record	 back;
 	const char	*why = NULL;
 	char		*text;
@@ -74,8 +78,13 @@ rebuild(const struct record *r)
 	cmd.pid = r->cmd_pid;
 	if (r->cmd_start != NULL)
 		memcpy(cmd.proc_start, r->cmd_start, strlen(r->cmd_start) + 1);
+	info.owner = r->owner;
+	info.keeper = r->keeper;
+	info.reason = r->reason;
+	info.ci_url = r->ci_url;
+	info.ci_job = r->ci_job;
 	if ((text = record_build(&id, r->token, r->start_time, r->ttl_ms, r->renewals,
-	    r->cmd_pid != 0 ? &cmd : NULL)) == NULL)
+	    r->cmd_pid != 0 ? &cmd : NULL, &info)) == NULL)
 		abort();
 	if (strlen(text) <= RECORD_MAX_LEN) {
 		if (record_parse(text, &back, &why) != 0 || !same(r, &back))

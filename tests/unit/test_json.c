@@ -71,7 +71,7 @@ build_roundtrip(void)
 
 		cmd.pid = 4343;
 		strcpy(cmd.proc_start, "778");
-		text = record_build(&id, 13, NULL, 0, 0, &cmd);
+		text = record_build(&id, 13, NULL, 0, 0, &cmd, NULL);
 		test_cond("record with a command builds and parses", text != NULL &&
 		    record_parse(text, &r, &why) == 0);
 		test_cond("cmd-pid and cmd-start round-trip", text != NULL && r.cmd_pid == 4343 &&
@@ -83,7 +83,27 @@ build_roundtrip(void)
 		    record_parse("{\"host\":\"h\",\"pid\":\"1\",\"start-time\":\"t\","
 		    "\"cmd-pid\":\"x\"}", &r, &why) == -1 && strstr(why, "cmd-pid") != NULL);
 	}
-	text = record_build(&id, 12, NULL, 0, 0, NULL);
+	{
+		struct record_info info = { "job \"7\"", 1, "perf", "https://ci/1", "j #1" };
+
+		text = record_build(&id, 14, NULL, 0, 0, NULL, &info);
+		test_cond("record with holder details builds and parses", text != NULL &&
+		    record_parse(text, &r, &why) == 0);
+		test_cond("owner, keeper, reason, ci-url, ci-job round-trip", text != NULL &&
+		    strcmp(r.owner, "job \"7\"") == 0 && r.keeper == 1 &&
+		    strcmp(r.reason, "perf") == 0 && strcmp(r.ci_url, "https://ci/1") == 0 &&
+		    strcmp(r.ci_job, "j #1") == 0);
+		test_cond("holder details come after host, pid, start-time", text != NULL &&
+		    strncmp(text, "{\"host\":", 8) == 0 && strstr(text, "\"owner\"") >
+		    strstr(text, "\"start-time\""));
+		if (text != NULL)
+			record_clear(&r);
+		free(text);
+		test_cond("a keeper that is not true is refused",
+		    record_parse("{\"host\":\"h\",\"pid\":\"1\",\"start-time\":\"t\","
+		    "\"keeper\":1}", &r, &why) == -1 && strstr(why, "keeper") != NULL);
+	}
+	text = record_build(&id, 12, NULL, 0, 0, NULL, NULL);
 	test_cond("record builds", text != NULL);
 	if (text == NULL)
 		return;
