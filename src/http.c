@@ -26,6 +26,7 @@
 
 #include "http.h"
 #include "text.h"
+#include "timefmt.h"
 #include "version.h"
 
 
@@ -190,6 +191,11 @@ http_parse_field(const char *line, size_t len, struct http_head *h, int *seen_te
 				u = HTTP_RETRY_MAX;
 		if (i == ve && ve > vs)
 			h->retry_after = (unsigned)u;
+	} else if (http_ieq(line, n, "date")) {
+		int64_t t;
+
+		if (timefmt_http(v, ve - vs, &t) == 0)
+			h->date = t;
 	}
 	return 0;
 }

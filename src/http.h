@@ -23,6 +23,8 @@ struct http_head {
 	uint64_t	length;		/* its value */
 	int		close;		/* Connection: close (or HTTP/1.0 without keep-alive) */
 	unsigned	retry_after;	/* Retry-After in seconds (delta form only), 0 if absent */
+	int64_t		date;		/* Date, seconds since the epoch; 0 if absent or not an
+					   IMF-fixdate (a bad Date is not an error) */
 };
 
 /*

@@ -558,6 +558,7 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		}
 		r->status = hd.status;
 		r->retry_after = hd.retry_after;
+		r->date = hd.date;
 		if (stream && hd.status == 200) {
 			h->streaming = 1;
 			rc = 0;

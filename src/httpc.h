@@ -27,6 +27,7 @@ struct httpc_target {
 struct httpc_reply {
 	int		 status;
 	unsigned	 retry_after;	/* seconds, 0 if none */
+	int64_t		 date;		/* the server's Date (epoch seconds), 0 if none */
 	char		*body;		/* malloc'd, NUL-terminated (NUL not counted in len) */
 	size_t		 len;
 };

@@ -10,6 +10,7 @@
 #include "kcfg.h"
 #include "kube.h"
 #include "log.h"
+#include "timefmt.h"
 
 #define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
 #define KUBE_MSG_MAX		512	/* how much of a server message we print */
@@ -158,6 +159,33 @@ raw_dup(const struct json *j, int i)
 	return jbuf_done(&b, NULL);
 }
 
+/*
+ * The newest time in managedFields (the server stamps an entry each time its manager
+ * changes a field), or 0 when there is none or one is not a time.
+ */
+static int64_t
+last_written(const struct json *j, int meta)
+{
+	int		mf = json_get(j, meta, "managedFields"), e, n;
+	int64_t		newest = 0, t;
+	size_t		len;
+	const char	*s;
+
+	if (json_type(j, mf) != JSON_ARRAY)
+		return 0;
+	for (n = json_size(j, mf), e = json_first(j, mf); n > 0; n--, e = json_next(j, e)) {
+		int v = json_get(j, e, "time");
+		if (json_type(j, v) != JSON_STRING)
+			continue;
+		s = json_raw(j, v, &len);
+		if (timefmt_rfc3339(s, len, &t) != 0)
+			return 0;
+		if (t > newest)
+			newest = t;
+	}
+	return newest;
+}
+
 /* Reads ConfigMap object obj of j into cm; -1 (logged) when it is not one. */
 static int
 cm_from_json(const struct kube *kb, const char *what, const struct json *j, int obj,
@@ -175,6 +203,7 @@ cm_from_json(const struct kube *kb, const char *what, const struct json *j, int 
 		goto bad;
 	if ((v = json_get(j, data, KUBE_KEY_FENCE)) >= 0 && (cm->fence = json_str(j, v)) == NULL)
 		goto bad;
+	cm->written = last_written(j, meta);
 	cm->labels = raw_dup(j, json_get(j, meta, "labels"));
 	cm->annotations = raw_dup(j, json_get(j, meta, "annotations"));
 	return 0;
@@ -217,6 +246,7 @@ kube_cm_get(struct kube *kb, const char *ns, const char *name, struct kube_cm *c
 		kube_cm_clear(cm);
 		rc = KUBE_ERR;
 	}
+	cm->server_now = r.date;
 	free(r.body);
 	return rc;
 }
@@ -263,6 +293,7 @@ kube_cm_list(struct kube *kb, const char *ns, const char *name, struct kube_cm *
 		kube_cm_clear(cm);
 	if (rc != KUBE_ERR) {
 		cm->list_rv = list_rv;
+		cm->server_now = r.date;
 		list_rv = NULL;
 	}
 done:

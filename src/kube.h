@@ -38,6 +38,9 @@ struct kube_cm {
 	char		*annotations;	/* the same for metadata.annotations */
 	char		*list_rv;	/* kube_cm_list: the list's resourceVersion, to watch from
 					   (1 to KUBE_RV_MAX bytes) */
+	int64_t		 written;	/* when the server last changed it (the newest
+					   metadata.managedFields[].time, epoch s), 0 unknown */
+	int64_t		 server_now;	/* get/list: the reply's Date (epoch s), 0 unknown */
 };
 
 struct kube;

@@ -35,6 +35,7 @@
 _Static_assert(LOCK_RV_SIZE == KUBE_RV_MAX + 1, "versions are never cut");
 #define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
 #define LOCK_DETAILS_MAX	2200	/* holder_details(): four values of CI_TEXT_MAX */
+#define LOCK_SERVER_SLACK_MS	2000	/* both server times are whole seconds */
 #define LOCK_FENCE_MAX		UINT64_C(9999999999999999999)	/* 19 digits */
 
 /*
@@ -177,26 +178,44 @@ say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline)
 }
 
 /*
- * What a waiter knows of the holder's lease: the resourceVersion it last saw and since
- * when (its own clock). A holder with a ttl that leaves that version unchanged for the
- * ttl has stopped renewing: the lock may be taken over. No clocks are compared.
+ * When a holder's lease has run out, judged two ways, the earlier one deciding; neither
+ * compares clocks of different hosts:
+ * - by the server: it stamps each write (metadata.managedFields[].time) and each reply
+ *   (Date), both by its own clock, in whole seconds. A version the server stored more
+ *   than ttl + LOCK_SERVER_SLACK_MS ago has not been renewed for more than ttl + 1 s.
+ *   This lets a waiter that just arrived (even --max-wait-time 0) take over a crashed
+ *   holder's lock. It assumes the API servers' clocks agree to within that second.
+ * - by the waiter: the resourceVersion it last saw and since when by its own clock; the
+ *   same version for a whole ttl means no renewal (the fallback, when the server gives
+ *   no times).
+ * The holder ends its own lease a tenth of the ttl early (lock_hold_lease_end), so both
+ * rules only ever take over a lease the holder has already given up.
  */
 struct lease_view {
 	char	rv[LOCK_RV_SIZE];
 	int64_t	since;
 };
 
-/* Notes version rv of a held lock; returns when it expires (CLOCK_NEVER: no ttl). */
+/* Notes the version of a held lock read as cm; returns when it expires (CLOCK_NEVER: no ttl). */
 static int64_t
-lease_note(struct lease_view *v, const char *rv, const struct record *r)
+lease_note(struct lease_view *v, const struct kube_cm *cm, const struct record *r)
 {
-	if (strcmp(v->rv, rv) != 0) {
-		snprintf(v->rv, sizeof(v->rv), "%s", rv);
-		v->since = clock_ms();
+	int64_t	now = clock_ms(), expires, by_server;
+
+	if (strcmp(v->rv, cm->rv) != 0) {
+		snprintf(v->rv, sizeof(v->rv), "%s", cm->rv);
+		v->since = now;
 	}
 	if (r->ttl_ms <= 0)
 		return CLOCK_NEVER;
-	return v->since + r->ttl_ms;
+	expires = v->since + r->ttl_ms;
+	if (cm->written > 0 && cm->server_now > 0) {
+		by_server = now + r->ttl_ms + LOCK_SERVER_SLACK_MS -
+		    (cm->server_now - cm->written) * 1000;
+		if (by_server < expires)
+			expires = by_server;
+	}
+	return expires;
 }
 
 /* An acquire's state across its reads. */
@@ -244,7 +263,7 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 
 	if (record_parse(cm->holder, &r, &why) != 0)
 		return WAIT_READ_AGAIN;
-	expires = lease_note(&a->lease, cm->rv, &r);
+	expires = lease_note(&a->lease, cm, &r);
 	opened = clock_ms();
 	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
@@ -278,7 +297,7 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 			if (record_parse(ev.holder, &nr, &why) == 0) {
 				record_clear(&r);
 				r = nr;
-				expires = lease_note(&a->lease, ev.rv, &r);
+				expires = lease_note(&a->lease, &ev, &r);
 				kube_cm_clear(&ev);
 				continue;
 			}
@@ -472,7 +491,7 @@ acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 {
 	char	ttl[32];
 
-	if (clock_left(lease_note(&a->lease, cm->rv, r)) == 0) {
+	if (clock_left(lease_note(&a->lease, cm, r)) == 0) {
 		log_info("lock %s/%s of host %s pid %ld expired: not renewed within its ttl of "
 		    "%s; taking it over", c->ns, c->name, r->host, r->pid,
 		    duration_format(r->ttl_ms, ttl, sizeof(ttl)));

@@ -279,3 +279,42 @@ def test_old_records_without_the_new_keys_work_as_before(cluster):
     r = lock.do("release", pid=43552, host="stgiks-dal10-perf4-client-03")
     assert r.returncode == 0, r.stderr
     assert lock.query() == {}
+
+
+# 4. Expiry a short waiter can judge: the server's own two clocks.
+
+def test_try_once_waiter_takes_over_a_crashed_holders_expired_lease(cluster):
+    lock = Lock(cluster)
+    r = lock.do("acquire", "--ttl", "2s", pid=1)      # acquire --ttl, never renewed
+    assert r.returncode == 0, r.stderr
+    time.sleep(4.5)                                    # ttl + the 2 s of whole seconds
+    r = lock.do("acquire", "--max-wait-time", "0", "--print-token", pid=2)
+    assert r.returncode == 0, r.stderr
+    assert "expired" in r.stderr and lock.query()["pid"] == "2"
+
+
+def test_a_waiter_shorter_than_the_ttl_takes_over_a_lease_that_ran_out_before_it_came(cluster):
+    lock = Lock(cluster)
+    assert lock.do("acquire", "--ttl", "3s", pid=1).returncode == 0
+    time.sleep(5.5)
+    # A 1 s waiter could never see the same version for the 3 s ttl by its own clock.
+    r = lock.do("acquire", "--max-wait-time", "1s", pid=2)
+    assert r.returncode == 0, r.stderr
+
+
+def test_try_once_waiters_never_take_a_lease_that_is_being_renewed(cluster):
+    lock = Lock(cluster)
+    holder = subprocess.Popen([BIN, *lock.args("run", "--ttl", "2s"), "--", "sleep", "7"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: lock.query().get("pid") == str(holder.pid), what="the holder")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6:
+            r = lock.do("acquire", "--max-wait-time", "0", pid=2)
+            assert r.returncode == 3, r.stderr
+            time.sleep(0.3)
+        out, err = holder.communicate(timeout=30)
+        assert holder.returncode == 0, err
+    finally:
+        if holder.poll() is None:
+            holder.kill()
