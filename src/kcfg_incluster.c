@@ -18,6 +18,8 @@
 #include "kcfg_int.h"
 #include "log.h"
 
+const char *kcfg_sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 int
 kcfg_incluster_possible(const char **why)
 {

@@ -1,7 +1,7 @@
 /*
- * kcfg_int.h: what kcfg.c (finding and merging kubeconfig files) shares with
- * kcfg_entry.c (reading one cluster and one user entry) and kcfg_incluster.c.
- * Not for other modules.
+ * kcfg_int.h: what kcfg.c (finding and merging kubeconfig files), kcfg_entry.c (one
+ * cluster and one user entry) and kcfg_incluster.c (the service account) share. Calls go
+ * one way: kcfg.c -> kcfg_entry.c, kcfg_incluster.c -> kcfg_util.c. Not for other modules.
  */
 #ifndef CL_KCFG_INT_H
 #define CL_KCFG_INT_H
@@ -18,6 +18,8 @@ struct kcfg_file {
 	struct yaml_node	*root;	/* a MAP */
 	int			 incluster; /* messages say "in-cluster config", not a path */
 };
+
+/* kcfg_util.c */
 
 /*
  * Reads a whole regular file of at most KCFG_MAX_FILE bytes into a malloc'd buffer,
@@ -59,6 +61,8 @@ void		 kcfg_trim(char *s, size_t *len);
 /* Does s hold a valid namespace name (an RFC 1123 label)? */
 int		 kcfg_valid_namespace(const char *s);
 
+/* kcfg_entry.c */
+
 /* Fills k's server fields from the server URL; errors are logged as file:line. */
 int		 kcfg_server_parse(struct kcfg *k, const struct kcfg_file *, size_t line,
 		    const char *cluster, const char *url);
@@ -68,6 +72,8 @@ int		 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *,
 /* Fills the credentials in k from a "user:" mapping (NULL: anonymous). */
 int		 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *,
 		    const char *name, const struct yaml_node *user);
+
+/* kcfg_incluster.c */
 
 /*
  * Is an in-cluster configuration possible (both service variables set and not

@@ -1,7 +1,8 @@
 /*
  * yaml_int.h: the parser state and helpers that yaml.c (block style, the entry
- * points), yaml_scalar.c (plain and quoted scalars) and yaml_flow.c (flow collections,
- * node building) share. Not for other modules.
+ * point), yaml_flow.c (flow collections), yaml_node.c (node building) and yaml_scalar.c
+ * (plain and quoted scalars, errors) share. Calls go one way: yaml.c -> yaml_flow.c ->
+ * yaml_node.c -> yaml_scalar.c. Not for other modules.
  *
  * Conventions: the input holds no NUL (checked first), so yp_ch() returns '\0' only
  * past the end. A line ends at CR LF, LF or a lone CR (old Mac files), as in YAML 1.2;
@@ -120,7 +121,7 @@ size_t		 yp_quoted_end(struct yp *);
 char		*yp_quoted_decode(struct yp *, size_t end);
 char		*yp_plain_block(struct yp *, size_t min_ind);
 
-/* yaml_flow.c */
+/* yaml_node.c */
 
 struct yaml_node *yp_node(struct yp *, enum yaml_kind, size_t line);
 struct yaml_node *yp_scalar(struct yp *, size_t line, char *s, int quoted);
@@ -131,6 +132,9 @@ int		 yp_add(struct yp *, struct yaml_node *c, char *key, size_t kline,
 		    struct yaml_node *v);
 int		 yp_check_dups(struct yp *, const struct yaml_node *m);
 int		 yp_depth_ok(struct yp *, size_t depth);
+
+/* yaml_flow.c */
+
 struct yaml_node *yp_flow_coll(struct yp *, size_t depth);
 struct yaml_node *yp_flow_node(struct yp *, size_t depth);
 
