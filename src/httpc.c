@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "http.h"
 #include "httpc.h"
@@ -36,6 +37,7 @@
 
 #define HTTPC_DEFAULT_TIMEOUT_MS	30000
 #define HTTPC_RBUF			HTTP_MAX_HEAD	/* raw bytes; a head must fit */
+#define HTTPC_BODY_START		(16 * 1024)	/* first size of a body of unknown length */
 #define HTTPC_LINE_START		(64 * 1024)	/* first size of a stream's line buffer */
 
 enum body_mode {
@@ -67,8 +69,8 @@ struct httpc {
 
 	int			 streaming;	/* httpc_stream_open() succeeded with 200 */
 	char			*spath;		/* its path, for messages */
-	char			*lbuf;		/* decoded stream bytes, [lstart, llen) unread */
-	size_t			 lcap, lstart, llen, lscan;
+	struct buf		 lb;		/* decoded stream bytes, [lstart, lb.len) unread */
+	size_t			 lstart, lscan;	/* lscan: no newline before it */
 
 	char			 err[512];	/* what failed, for the one log line */
 	int			 err_logged;	/* already logged below us, or EINTR */
@@ -87,15 +89,6 @@ httpc_strdup(const char *s, int *ok)
 	return d;
 }
 
-static void
-httpc_wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 struct httpc *
 httpc_new(const struct httpc_target *t)
 {
@@ -112,6 +105,8 @@ httpc_new(const struct httpc_target *t)
 	h->tls_ctx = t->tls_ctx;
 	h->timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
 	h->limit = CLOCK_NEVER;
+	/* One byte over the longest line: room to notice that the limit was passed. */
+	h->lb.max = HTTP_MAX_LINE + 1;
 	h->url = httpc_strdup(t->url, &ok);
 	h->host = httpc_strdup(t->host, &ok);
 	h->port = httpc_strdup(port, &ok);
@@ -167,9 +162,10 @@ httpc_free(struct httpc *h)
 	free(h->port);
 	free(h->hosthdr);
 	free(h->tls_name);
-	httpc_wipe_free(h->bearer);
+	if (h->bearer != NULL)
+		buf_wipe_free(h->bearer, strlen(h->bearer));
 	free(h->rbuf);
-	free(h->lbuf);
+	buf_free(&h->lb);
 	free(h);
 }
 
@@ -434,50 +430,38 @@ httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadl
 static int
 httpc_body_all(struct httpc *h, struct httpc_reply *r, int64_t deadline)
 {
-	size_t	 cap, len = 0, n;
-	char	*buf, *t;
-	int	 rc;
-
 	/* One byte over the limit is room to notice that the limit was passed. */
-	cap = h->mode == BODY_LENGTH ? (size_t)h->left + 1 : 16 * 1024;
-	if ((buf = malloc(cap)) == NULL) {
-		errno = ENOMEM;
-		return httpc_fail(h, "out of memory");
-	}
+	struct buf	 b = { .max = HTTP_MAX_BODY + 1 };
+	size_t		 n;
+	int		 rc, e;
+
+	if (buf_reserve(&b, h->mode == BODY_LENGTH ? (size_t)h->left : HTTPC_BODY_START) != 0)
+		goto fail;
 	for (;;) {
-		if (len + 1 >= cap && !h->ended) {
-			if (cap > HTTP_MAX_BODY) {
-				free(buf);
-				errno = EFBIG;
-				return httpc_fail(h, "response body exceeds %d MiB",
-				    HTTP_MAX_BODY / (1024 * 1024));
-			}
-			cap = cap * 2 > HTTP_MAX_BODY + 2 ? HTTP_MAX_BODY + 2 : cap * 2;
-			if ((t = realloc(buf, cap)) == NULL) {
-				free(buf);
-				errno = ENOMEM;
-				return httpc_fail(h, "out of memory");
-			}
-			buf = t;
-		}
-		rc = httpc_body_next(h, buf + len, cap - len - 1, &n, deadline);
+		if (b.len == b.cap && !h->ended && buf_reserve(&b, 1) != 0)
+			goto fail;
+		rc = httpc_body_next(h, b.p + b.len, b.cap - b.len, &n, deadline);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			int e = errno;
-
-			free(buf);
+			e = errno;
+			buf_free(&b);
 			if (rc == -2)
 				return httpc_fail_io(h, e, "read");
 			errno = e;
 			return -1;
 		}
-		len += n;
+		b.len += n;
 	}
-	buf[len] = '\0';
-	r->body = buf;
-	r->len = len;
+	r->body = buf_take(&b, &r->len);
 	return 0;
+fail:
+	e = errno;
+	buf_free(&b);
+	errno = e;
+	if (e == EFBIG)
+		return httpc_fail(h, "response body exceeds %d MiB", HTTP_MAX_BODY / (1024 * 1024));
+	return httpc_fail(h, "out of memory");
 }
 
 /*
@@ -577,8 +561,7 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		rc = 0;
 		break;
 	}
-	explicit_bzero(req, reqlen);
-	free(req);
+	buf_wipe_free(req, reqlen);
 	if (rc != 0) {
 		httpc_drop(h);
 		httpc_report(h, method, path);
@@ -611,7 +594,7 @@ httpc_stream_open(struct httpc *h, const char *path, struct httpc_reply *r)
 		errno = ENOMEM;
 		return -1;
 	}
-	h->lstart = h->llen = h->lscan = 0;
+	h->lb.len = h->lstart = h->lscan = 0;
 	return 0;
 }
 
@@ -627,9 +610,10 @@ httpc_stream_fail(struct httpc *h)
 int
 httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 {
-	char	*nl, *t;
-	size_t	 n, want;
-	int	 rc;
+	struct buf	*b = &h->lb;
+	char		*nl;
+	size_t		 n;
+	int		 rc;
 
 	*line = NULL;
 	*len = 0;
@@ -640,23 +624,22 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 	h->err[0] = '\0';
 	h->err_logged = 0;
 	for (;;) {
-		nl = h->llen > h->lscan ? memchr(h->lbuf + h->lscan, '\n', h->llen - h->lscan) :
-		    NULL;
+		nl = b->len > h->lscan ? memchr(b->p + h->lscan, '\n', b->len - h->lscan) : NULL;
 		if (nl != NULL) {
 			*nl = '\0';
-			*line = h->lbuf + h->lstart;
+			*line = b->p + h->lstart;
 			*len = (size_t)(nl - *line);
-			h->lstart = h->lscan = (size_t)(nl - h->lbuf) + 1;
+			h->lstart = h->lscan = (size_t)(nl - b->p) + 1;
 			return 1;
 		}
-		h->lscan = h->llen;
-		if (h->llen - h->lstart > HTTP_MAX_LINE) {
+		h->lscan = b->len;
+		if (b->len - h->lstart > HTTP_MAX_LINE) {
 			httpc_fail(h, "watch stream line exceeds %d MiB",
 			    HTTP_MAX_LINE / (1024 * 1024));
 			return httpc_stream_fail(h);
 		}
 		if (h->ended) {
-			if (h->llen > h->lstart) {
+			if (b->len > h->lstart) {
 				httpc_fail(h, "stream ended in the middle of a line");
 				return httpc_stream_fail(h);
 			}
@@ -664,23 +647,18 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 			return 0;
 		}
 		if (h->lstart > 0) {
-			memmove(h->lbuf, h->lbuf + h->lstart, h->llen - h->lstart);
-			h->llen -= h->lstart;
+			memmove(b->p, b->p + h->lstart, b->len - h->lstart);
+			b->len -= h->lstart;
 			h->lscan -= h->lstart;
 			h->lstart = 0;
 		}
-		if (h->llen + 1 >= h->lcap) {
-			want = h->lcap == 0 ? HTTPC_LINE_START : h->lcap * 2;
-			if (want > HTTP_MAX_LINE + 2)
-				want = HTTP_MAX_LINE + 2;
-			if ((t = realloc(h->lbuf, want)) == NULL) {
-				httpc_fail(h, "out of memory");
-				return httpc_stream_fail(h);
-			}
-			h->lbuf = t;
-			h->lcap = want;
+		/* The line fits (checked above): growing fails only for want of memory. */
+		if (b->len == b->cap && buf_reserve(b, b->cap == 0 ? HTTPC_LINE_START : 1) != 0) {
+			buf_free(b);
+			httpc_fail(h, "out of memory");
+			return httpc_stream_fail(h);
 		}
-		rc = httpc_body_next(h, h->lbuf + h->llen, h->lcap - h->llen - 1, &n, deadline);
+		rc = httpc_body_next(h, b->p + b->len, b->cap - b->len, &n, deadline);
 		if (rc == -2) {
 			if (errno == ETIMEDOUT)
 				return -2;
@@ -691,7 +669,7 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 		}
 		if (rc == -1)
 			return httpc_stream_fail(h);
-		h->llen += n;
+		b->len += n;
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <jsmn.h>
 
 #include "json.h"
+#include "text.h"
 #include "utf8.h"
 
 struct json {
@@ -263,18 +264,6 @@ json_dup_keys(const struct json *j, int obj)
 	return 0;
 }
 
-/* Four hex digits of a \u escape. */
-static int
-read_u4(const char *s, size_t left, unsigned *cp)
-{
-	long	v = utf8_hex(s, left, 4);
-
-	if (v < 0)
-		return -1;
-	*cp = (unsigned)v;
-	return 0;
-}
-
 /*
  * jsmn, even strict, does not check separators ({"a" "b"}, [1 2], {"a":1,}) nor raw
  * control bytes in strings. This pass checks the RFC 8259 grammar first, iteratively,
@@ -306,8 +295,7 @@ check_string(const char *s, size_t len, size_t i)
 		if (++i >= len || strchr("\"\\/bfnrtu", s[i]) == NULL || s[i] == '\0')
 			return 0;
 		if (s[i] == 'u') {
-			unsigned cp;
-			if (read_u4(s + i + 1, len - i - 1, &cp) != 0)
+			if (utf8_hex(s + i + 1, len - i - 1, 4) < 0)
 				return 0;
 			i += 4;
 		}
@@ -441,7 +429,8 @@ json_str(const struct json *j, int i)
 	if ((out = malloc(len + 1)) == NULL)
 		return NULL;
 	for (r = 0; r < len; r++) {
-		unsigned cp;
+		unsigned	cp;
+		long		v;
 
 		if (s[r] != '\\') {
 			if ((unsigned char)s[r] < 0x20)
@@ -461,17 +450,17 @@ json_str(const struct json *j, int i)
 		case 'r': out[w++] = '\r'; break;
 		case 't': out[w++] = '\t'; break;
 		case 'u':
-			if (read_u4(s + r + 1, len - r - 1, &cp) != 0)
+			if ((v = utf8_hex(s + r + 1, len - r - 1, 4)) < 0)
 				goto bad;
+			cp = (unsigned)v;
 			r += 4;
 			if (cp >= 0xd800 && cp < 0xdc00) {
-				unsigned lo;
+				/* A high surrogate: its low half must follow (utf8_hex: -1 if not hex). */
 				if (r + 2 >= len || s[r + 1] != '\\' || s[r + 2] != 'u' ||
-				    read_u4(s + r + 3, len - r - 3, &lo) != 0 ||
-				    lo < 0xdc00 || lo >= 0xe000)
+				    (v = utf8_hex(s + r + 3, len - r - 3, 4)) < 0xdc00 || v >= 0xe000)
 					goto bad;
 				r += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (unsigned)(v - 0xdc00);
 			} else if (cp >= 0xdc00 && cp < 0xe000)
 				goto bad;
 			if (cp == 0)
@@ -492,45 +481,22 @@ bad:
 int
 json_uint(const struct json *j, int i, uint64_t *v)
 {
-	size_t		 len, k;
+	size_t		 len;
 	const char	*s;
 
 	if (json_type(j, i) != JSON_PRIMITIVE)
 		return -1;
 	s = json_raw(j, i, &len);
-	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+	/* JSON writes no leading zeros; "0" alone is zero. */
+	if (len > 1 && s[0] == '0')
 		return -1;
-	*v = 0;
-	for (k = 0; k < len; k++) {
-		if (s[k] < '0' || s[k] > '9')
-			return -1;
-		*v = *v * 10 + (uint64_t)(s[k] - '0');	/* 19 digits cannot overflow */
-	}
-	return 0;
+	return text_u64(s, len, JSON_MAX_UINT, v);
 }
 
 void
 jbuf_raw(struct jbuf *b, const char *s, size_t len)
 {
-	if (b->failed)
-		return;
-	if (len > SIZE_MAX / 2 - b->len - 1) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + len + 1 > b->cap) {
-		size_t	 cap = (b->len + len + 1) * 2;
-		char	*nb = realloc(b->b, cap);
-		if (nb == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->b = nb;
-		b->cap = cap;
-	}
-	memcpy(b->b + b->len, s, len);
-	b->len += len;
-	b->b[b->len] = '\0';
+	buf_add(&b->b, s, len);
 }
 
 void
@@ -578,18 +544,11 @@ jbuf_quotez(struct jbuf *b, const char *s)
 char *
 jbuf_done(struct jbuf *b, size_t *len)
 {
-	char	*out;
-
-	if (b->failed || b->b == NULL) {
-		free(b->b);
-		memset(b, 0, sizeof(*b));
+	if (b->b.p == NULL) {
+		buf_free(&b->b);
 		return NULL;
 	}
-	out = b->b;
-	if (len != NULL)
-		*len = b->len;
-	memset(b, 0, sizeof(*b));
-	return out;
+	return buf_take(&b->b, len);
 }
 
 /*
@@ -629,7 +588,7 @@ json_compact(const struct json *j, int i, struct jbuf *b)
 {
 	size_t		 len;
 	const char	*s;
-	int		 k, n, first = 1;
+	int		 k, n, obj;
 
 	switch (json_type(j, i)) {
 	case JSON_STRING:
@@ -643,28 +602,19 @@ json_compact(const struct json *j, int i, struct jbuf *b)
 		jbuf_raw(b, s, len);
 		return;
 	case JSON_OBJECT:
-		jbuf_raw(b, "{", 1);
-		for (n = json_size(j, i), k = i + 1; n > 0; n--) {
-			if (!first)
-				jbuf_raw(b, ",", 1);
-			first = 0;
-			json_compact(j, k, b);
-			jbuf_raw(b, ":", 1);
-			json_compact(j, k + 1, b);
-			k = j->next[k];
-		}
-		jbuf_raw(b, "}", 1);
-		return;
 	case JSON_ARRAY:
-		jbuf_raw(b, "[", 1);
-		for (n = json_size(j, i), k = i + 1; n > 0; n--) {
-			if (!first)
+		obj = json_type(j, i) == JSON_OBJECT;
+		jbuf_raw(b, obj ? "{" : "[", 1);
+		for (n = json_size(j, i), k = i + 1; n > 0; n--, k = j->next[k]) {
+			if (k != i + 1)
 				jbuf_raw(b, ",", 1);
-			first = 0;
 			json_compact(j, k, b);
-			k = j->next[k];
+			if (obj) {
+				jbuf_raw(b, ":", 1);
+				json_compact(j, k + 1, b);
+			}
 		}
-		jbuf_raw(b, "]", 1);
+		jbuf_raw(b, obj ? "}" : "]", 1);
 		return;
 	default:
 		return;

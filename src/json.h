@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define JSON_MAX_TOKENS	(256 * 1024)	/* more is refused: a lock never needs it */
 #define JSON_MAX_DEPTH	64
+#define JSON_MAX_UINT	9999999999999999999ULL	/* json_uint(): 19 digits at most */
 
 enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_PRIMITIVE };
 
@@ -42,21 +45,28 @@ int		 json_next(const struct json *, int i);
  * if i is not a string, holds an invalid escape or an escaped NUL.
  */
 char		*json_str(const struct json *, int i);
-/* Parses a non-negative integer primitive (no sign, fraction or exponent). 0 or -1. */
+/*
+ * Parses a non-negative integer primitive (digits only: no sign, fraction, exponent or
+ * leading zero) of at most JSON_MAX_UINT into *v. Returns 0 or -1.
+ */
 int		 json_uint(const struct json *, int i, uint64_t *v);
 
-/* A growing output buffer. Allocation failure is sticky: check jbuf_done() once. */
+/*
+ * JSON output: a buf.h buffer (struct jbuf b = { 0 } is empty). A failure is sticky:
+ * check jbuf_done() once.
+ */
 struct jbuf {
-	char	*b;
-	size_t	 len, cap;
-	int	 failed;
+	struct buf	 b;
 };
 
 void	 jbuf_raw(struct jbuf *, const char *s, size_t len);
 void	 jbuf_cstr(struct jbuf *, const char *s);		/* raw, no escaping */
 void	 jbuf_quote(struct jbuf *, const char *s, size_t len);	/* "..." escaped */
 void	 jbuf_quotez(struct jbuf *, const char *s);
-/* Returns the NUL-terminated text (caller frees) and len, or NULL if any step failed. */
+/*
+ * Returns the NUL-terminated text (the caller frees it) and its length in *len (len may
+ * be NULL), or NULL if any step failed or nothing was written. b is left empty.
+ */
 char	*jbuf_done(struct jbuf *, size_t *len);
 
 /*

@@ -23,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "kcfg.h"
 #include "kcfg_int.h"
 #include "log.h"
+#include "text.h"
 #include "yaml.h"
 
 #define KCFG_MAX_FILES	64	/* entries in $KUBECONFIG */
@@ -62,8 +64,7 @@ kcfg_file_load(struct kcfg_file *f, const char *path)
 	}
 	/* The text holds tokens and keys: wipe it once parsed. */
 	f->root = yaml_parse((const char *)buf, len, &err, &errline);
-	kcfg_wipe(buf, len);
-	free(buf);
+	buf_wipe_free(buf, len);
 	if (f->root == NULL)
 		return kcfg_err(f, errline, "%s", err);
 	if (f->root->kind != YAML_MAP)
@@ -141,7 +142,7 @@ kcfg_find(const struct kcfg_set *s, const char *list, const char *inner_key,
 	for (i = 0; i < s->n; i++) {
 		const struct kcfg_file *f = &s->f[i];
 
-		l = kcfg_map_get(f->root, list, &lline);
+		l = yaml_get(f->root, list, &lline);
 		if (l == NULL || yaml_is_null(l))
 			continue;
 		if (l->kind != YAML_SEQ)
@@ -151,7 +152,7 @@ kcfg_find(const struct kcfg_set *s, const char *list, const char *inner_key,
 			e = l->vals[j];
 			if (e->kind != YAML_MAP)
 				return kcfg_err(f, e->line, "an entry of %s must be a mapping", list);
-			nm = kcfg_map_get(e, "name", &nline);
+			nm = yaml_get(e, "name", &nline);
 			if (nm == NULL || nm->kind != YAML_SCALAR || nm->scalar[0] == '\0')
 				return kcfg_err(f, e->line, "an entry of %s has no name", list);
 			if (strcmp(nm->scalar, name) != 0)
@@ -162,7 +163,7 @@ kcfg_find(const struct kcfg_set *s, const char *list, const char *inner_key,
 			found_line = nline;
 			*file = f;
 			*line = nline;
-			*inner = kcfg_map_get(e, inner_key, &iline);
+			*inner = yaml_get(e, inner_key, &iline);
 			if (*inner != NULL && yaml_is_null(*inner))
 				*inner = NULL;
 			if (*inner != NULL && (*inner)->kind != YAML_MAP)
@@ -185,7 +186,7 @@ kcfg_set_empty(const struct kcfg_set *s)
 
 	for (i = 0; i < s->n; i++)
 		for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
-			v = kcfg_map_get(s->f[i].root, keys[j], &line);
+			v = yaml_get(s->f[i].root, keys[j], &line);
 			if (v != NULL && !yaml_is_null(v) && !(v->kind != YAML_SCALAR && v->n == 0) &&
 			    !(v->kind == YAML_SCALAR && v->scalar[0] == '\0'))
 				return 0;
@@ -254,7 +255,7 @@ kcfg_resolve(struct kcfg *k, const struct kcfg_set *s, const char *context)
 		return -1;
 	if (ns == NULL)
 		ns = "default";
-	else if (!kcfg_valid_namespace(ns))
+	else if (!text_dns_name(ns, 63, 0))
 		return kcfg_err(ctxf, nsline, "namespace \"%s\" of context \"%s\" is not a valid "
 		    "namespace name", kcfg_q(q1, sizeof(q1), ns), kcfg_q(q2, sizeof(q2), name));
 	if ((k->namespace = strdup(ns)) == NULL || (k->context = strdup(name)) == NULL) {
@@ -274,16 +275,6 @@ kcfg_resolve(struct kcfg *k, const struct kcfg_set *s, const char *context)
 	else
 		log_verbose("kubeconfig: context \"%s\" names no user: anonymous requests",
 		    kcfg_q(q1, sizeof(q1), name));
-	return 0;
-}
-
-static int
-kcfg_set_source(struct kcfg *k, const char *src)
-{
-	if ((k->source = strdup(src)) == NULL) {
-		log_error("out of memory");
-		return -1;
-	}
 	return 0;
 }
 
@@ -338,9 +329,10 @@ kcfg_load(struct kcfg *k, const char *explicit_path, const char *context)
 	if (s.n > 0 && !(from_default && kcfg_set_empty(&s))) {
 		snprintf(path, sizeof(path), "kubeconfig %s", kcfg_set_names(&s, names,
 		    sizeof(names)));
-		if (kcfg_set_source(k, path) != 0)
-			goto done;
-		r = kcfg_resolve(k, &s, context);
+		if ((k->source = strdup(path)) == NULL)
+			log_error("out of memory");
+		else
+			r = kcfg_resolve(k, &s, context);
 		goto done;
 	}
 	if (s.n > 0)
@@ -379,12 +371,9 @@ kcfg_free(struct kcfg *k)
 	free(k->key_where);
 	free(k->ca);
 	free(k->cert);
-	kcfg_wipe(k->key, k->key_len);
-	free(k->key);
-	if (k->token != NULL) {
-		kcfg_wipe(k->token, strlen(k->token));
-		free(k->token);
-	}
+	buf_wipe_free(k->key, k->key_len);
+	if (k->token != NULL)
+		buf_wipe_free(k->token, strlen(k->token));
 	free(k->namespace);
 	free(k->context);
 	free(k->source);

@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "kcfg_int.h"
 #include "log.h"
 #include "pem.h"
+#include "text.h"
 #include "yaml.h"
 
 static char *
@@ -51,7 +53,7 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 {
 	const char	*rest, *auth_end, *h, *h_end, *port = NULL;
 	size_t		 i, n, plen = 0;
-	unsigned long	 pv;
+	uint64_t	 pv;
 	char		 q[256], qc[128], qp[256];
 
 	kcfg_q(q, sizeof(q), url);
@@ -110,13 +112,7 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 	}
 	if (port != NULL) {
 		plen = (size_t)(auth_end - port);
-		pv = 0;
-		for (i = 0; i < plen; i++) {
-			if (port[i] < '0' || port[i] > '9' || pv > 65535)
-				break;
-			pv = pv * 10 + (unsigned long)(port[i] - '0');
-		}
-		if (plen == 0 || plen > 5 || i < plen || pv == 0 || pv > 65535)
+		if (plen > 5 || text_u64(port, plen, 65535, &pv) != 0 || pv == 0)
 			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": port must be "
 			    "a number from 1 to 65535", q, qc);
 	}
@@ -246,7 +242,7 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return -1;
 	if (sni != NULL && (k->tls_server_name = kcfg_strndup(sni, strlen(sni))) == NULL)
 		return -1;
-	v = kcfg_map_get(c, "insecure-skip-tls-verify", &vline);
+	v = yaml_get(c, "insecure-skip-tls-verify", &vline);
 	if (v != NULL && !yaml_is_null(v)) {
 		/* As kubectl's JSON decoding: a bool, not the string "true". */
 		if (v->kind != YAML_SCALAR || v->quoted)
@@ -275,30 +271,31 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
     const char *what)
 {
 	static const char	*imp[] = { "as", "as-uid", "as-groups", "as-user-extra" };
-	const struct yaml_node	*v, *cmd;
+	static const struct {
+		const char	*key, *name_key, *what, *no_name, *yet;
+	} plugins[] = {
+		{ "exec", "command", "an exec credential plugin", "no command", " yet" },
+		{ "auth-provider", "name", "the auth-provider plugin", "no name", "" },
+	};
+	const struct yaml_node	*v, *nm;
 	size_t			 line, i;
 	char			 q[128];
 
-	v = kcfg_map_get(u, "exec", &line);
-	if (v != NULL && !yaml_is_null(v)) {
-		cmd = yaml_get(v, "command");
-		return kcfg_err(f, line, "%s uses an exec credential plugin (%s), which "
-		    "carrier-lock does not support yet", what, cmd != NULL &&
-		    cmd->kind == YAML_SCALAR ? kcfg_q(q, sizeof(q), cmd->scalar) : "no command");
+	for (i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
+		v = yaml_get(u, plugins[i].key, &line);
+		if (v == NULL || yaml_is_null(v))
+			continue;
+		nm = yaml_get(v, plugins[i].name_key, NULL);
+		return kcfg_err(f, line, "%s uses %s (%s), which carrier-lock does not support%s",
+		    what, plugins[i].what, nm != NULL && nm->kind == YAML_SCALAR ?
+		    kcfg_q(q, sizeof(q), nm->scalar) : plugins[i].no_name, plugins[i].yet);
 	}
-	v = kcfg_map_get(u, "auth-provider", &line);
-	if (v != NULL && !yaml_is_null(v)) {
-		cmd = yaml_get(v, "name");
-		return kcfg_err(f, line, "%s uses the auth-provider plugin (%s), which "
-		    "carrier-lock does not support", what, cmd != NULL &&
-		    cmd->kind == YAML_SCALAR ? kcfg_q(q, sizeof(q), cmd->scalar) : "no name");
-	}
-	if (((v = kcfg_map_get(u, "username", &line)) != NULL && !yaml_is_null(v)) ||
-	    ((v = kcfg_map_get(u, "password", &line)) != NULL && !yaml_is_null(v)))
+	if (((v = yaml_get(u, "username", &line)) != NULL && !yaml_is_null(v)) ||
+	    ((v = yaml_get(u, "password", &line)) != NULL && !yaml_is_null(v)))
 		return kcfg_err(f, line, "%s uses basic authentication (username/password), "
 		    "which carrier-lock does not support", what);
 	for (i = 0; i < sizeof(imp) / sizeof(imp[0]); i++)
-		if ((v = kcfg_map_get(u, imp[i], &line)) != NULL && !yaml_is_null(v))
+		if ((v = yaml_get(u, imp[i], &line)) != NULL && !yaml_is_null(v))
 			return kcfg_err(f, line, "%s sets impersonation (%s), which "
 			    "carrier-lock does not support", what, imp[i]);
 	return 0;
@@ -333,12 +330,12 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len, &k->key_where) != 0)
 		return -1;
 	if ((k->cert == NULL) != (k->key == NULL)) {
-		kcfg_map_get(u, "client-certificate-data", &certline);
+		yaml_get(u, "client-certificate-data", &certline);
 		if (certline == 0)
-			kcfg_map_get(u, "client-certificate", &certline);
-		kcfg_map_get(u, "client-key-data", &keyline);
+			yaml_get(u, "client-certificate", &certline);
+		yaml_get(u, "client-key-data", &keyline);
 		if (keyline == 0)
-			kcfg_map_get(u, "client-key", &keyline);
+			yaml_get(u, "client-key", &keyline);
 		return kcfg_err(f, certline ? certline : keyline, "%s has a client %s but no "
 		    "client %s", what, k->cert ? "certificate" : "key",
 		    k->cert ? "key" : "certificate");

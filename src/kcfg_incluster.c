@@ -17,6 +17,7 @@
 #include "kcfg.h"
 #include "kcfg_int.h"
 #include "log.h"
+#include "text.h"
 
 const char *kcfg_sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -108,7 +109,7 @@ kcfg_incluster_load(struct kcfg *k)
 	} else {
 		kcfg_trim((char *)ns, &len);
 		k->namespace = (char *)ns;
-		if (!kcfg_valid_namespace(k->namespace)) {
+		if (!text_dns_name(k->namespace, 63, 0)) {
 			log_error("in-cluster config: %s/namespace holds \"%s\", not a valid "
 			    "namespace name", kcfg_sa_dir, log_sanitize(q, sizeof(q),
 			    k->namespace, len));

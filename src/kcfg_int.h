@@ -28,9 +28,6 @@ struct kcfg_file {
  */
 unsigned char	*kcfg_read_file(const char *path, size_t *len, const char **why);
 
-/* Overwrites n bytes in a way the compiler does not remove; NULL is allowed. */
-void		 kcfg_wipe(void *p, size_t n);
-
 /*
  * Logs "kubeconfig PATH:LINE: MESSAGE" (no ":LINE" when line is 0) once.
  * Returns -1, for "return kcfg_err(...)".
@@ -40,10 +37,6 @@ int		 kcfg_err(const struct kcfg_file *, size_t line, const char *fmt, ...)
 
 /* Copies s into buf (size n) with bytes outside printable ASCII replaced, for messages. */
 const char	*kcfg_q(char *buf, size_t n, const char *s);
-
-/* The value of key in map and the line of the key (0 if absent). */
-const struct yaml_node	*kcfg_map_get(const struct yaml_node *map, const char *key,
-			    size_t *line);
 
 /*
  * The string value of key in map, NULL when absent, null or "". Returns -1 (logged)
@@ -57,9 +50,6 @@ int		 kcfg_get_str(const struct kcfg_file *, const struct yaml_node *map,
  * place, as client-go does with token and namespace files; updates *len.
  */
 void		 kcfg_trim(char *s, size_t *len);
-
-/* Does s hold a valid namespace name (an RFC 1123 label)? */
-int		 kcfg_valid_namespace(const char *s);
 
 /* kcfg_entry.c */
 

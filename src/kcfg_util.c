@@ -3,11 +3,6 @@
  * reading a file under KCFG_MAX_FILE, messages with file:line, string lookups in a
  * kubeconfig mapping. It calls none of them, so calls between the kcfg files go one way.
  */
-#define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE
-#endif
-
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -18,21 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "kcfg.h"
 #include "kcfg_int.h"
 #include "log.h"
 #include "yaml.h"
 
-void
-kcfg_wipe(void *p, size_t n)
-{
-	volatile unsigned char	*v = p;
-
-	if (p == NULL)
-		return;
-	while (n-- > 0)
-		*v++ = 0;
-}
+#define KCFG_READ_START	8192	/* first buffer size: most kubeconfigs fit */
 
 const char *
 kcfg_q(char *buf, size_t n, const char *s)
@@ -61,8 +48,8 @@ kcfg_err(const struct kcfg_file *f, size_t line, const char *fmt, ...)
 unsigned char *
 kcfg_read_file(const char *path, size_t *len, const char **why)
 {
-	unsigned char	*buf = NULL, *t;
-	size_t		 n = 0, cap = 0;
+	/* One byte past the limit tells "exactly the limit" from "more". */
+	struct buf	 b = { .max = (size_t)KCFG_MAX_FILE + 1, .wipe = 1 };
 	ssize_t		 r;
 	struct stat	 st;
 	int		 fd, e;
@@ -76,72 +63,36 @@ kcfg_read_file(const char *path, size_t *len, const char **why)
 		errno = EISDIR;
 		goto syserr;
 	}
+	if (buf_reserve(&b, KCFG_READ_START) != 0)
+		goto syserr;
 	for (;;) {
-		if (cap - n < 4096 + 1 && cap < (size_t)KCFG_MAX_FILE + 2) {
-			/* Grow up to one byte past the cap, to tell "exactly the cap" from "more". */
-			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > (size_t)KCFG_MAX_FILE + 2)
-				cap = (size_t)KCFG_MAX_FILE + 2;
-			if ((t = malloc(cap)) == NULL)
-				goto syserr;
-			if (buf != NULL) {
-				memcpy(t, buf, n);
-				kcfg_wipe(buf, n);
-				free(buf);
-			}
-			buf = t;
-		}
+		if (b.len == b.cap && buf_reserve(&b, 1) != 0)
+			goto syserr;
 		do
-			r = read(fd, buf + n, cap - 1 - n);
+			r = read(fd, b.p + b.len, b.cap - b.len);
 		while (r < 0 && errno == EINTR);
 		if (r < 0)
 			goto syserr;
 		if (r == 0)
 			break;
-		n += (size_t)r;
-		if (n > (size_t)KCFG_MAX_FILE) {
+		b.len += (size_t)r;
+		if (b.len > (size_t)KCFG_MAX_FILE) {
 			*why = "file larger than 4 MiB (KCFG_MAX_FILE)";
 			close(fd);
-			kcfg_wipe(buf, n);
-			free(buf);
+			buf_free(&b);
 			errno = EFBIG;
 			return NULL;
 		}
 	}
 	close(fd);
-	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	return (unsigned char *)buf_take(&b, len);
 syserr:
 	e = errno;
 	*why = strerror(e);
 	if (fd >= 0)
 		close(fd);
-	if (buf != NULL) {
-		kcfg_wipe(buf, n);
-		free(buf);
-	}
+	buf_free(&b);
 	errno = e;
-	return NULL;
-}
-
-const struct yaml_node *
-kcfg_map_get(const struct yaml_node *map, const char *key, size_t *line)
-{
-	size_t	i;
-
-	*line = 0;
-	if (map == NULL || map->kind != YAML_MAP)
-		return NULL;
-	for (i = 0; i < map->n; i++)
-		if (strcmp(map->keys[i], key) == 0) {
-			*line = map->key_lines[i];
-			return map->vals[i];
-		}
 	return NULL;
 }
 
@@ -149,7 +100,7 @@ int
 kcfg_get_str(const struct kcfg_file *f, const struct yaml_node *map, const char *key,
     const char *what, const char **out, size_t *line)
 {
-	const struct yaml_node	*v = kcfg_map_get(map, key, line);
+	const struct yaml_node	*v = yaml_get(map, key, line);
 
 	*out = NULL;
 	if (v == NULL || yaml_is_null(v))
@@ -172,19 +123,6 @@ kcfg_trim(char *s, size_t *len)
 	while (b < n && strchr(" \t\r\n", s[b]) != NULL)
 		b++;
 	memmove(s, s + b, n - b);
-	kcfg_wipe(s + (n - b), *len - (n - b));
+	buf_wipe(s + (n - b), *len - (n - b));
 	*len = n - b;
-}
-
-int
-kcfg_valid_namespace(const char *s)
-{
-	size_t	i, n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
 }

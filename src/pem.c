@@ -1,9 +1,10 @@
 /* pem.c: see pem.h. */
-#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
+#define _DEFAULT_SOURCE	/* strndup */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "pem.h"
 
 #define PEM_MAX_OBJECTS	1024	/* a CA bundle has a few hundred at most */
@@ -101,8 +102,7 @@ b64_decode(const char *src, size_t len, size_t *outlen, const char **err)
 	*outlen = o;
 	return out;
 fail:
-	explicit_bzero(out, len / 4 * 3 + 3 + 1);
-	free(out);
+	buf_wipe_free(out, len / 4 * 3 + 3 + 1);
 	return NULL;
 }
 
@@ -160,9 +160,7 @@ pem_free(struct pem_obj *objs, int n)
 	if (objs == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		if (objs[i].der != NULL)
-			explicit_bzero(objs[i].der, objs[i].der_len);
-		free(objs[i].der);
+		buf_wipe_free(objs[i].der, objs[i].der_len);
 		free(objs[i].label);
 	}
 	free(objs);
@@ -237,16 +235,14 @@ pem_decode(const char *src, size_t len, struct pem_obj **objs, const char **err,
 			}
 			if ((size_t)n == cap) {
 				if (cap == PEM_MAX_OBJECTS) {
-					explicit_bzero(der, derlen);
-					free(der);
+					buf_wipe_free(der, derlen);
 					*err = "too many PEM blocks (more than 1024)";
 					goto fail;
 				}
 				cap = cap == 0 ? 4 : cap * 2;
 				cap = cap > PEM_MAX_OBJECTS ? PEM_MAX_OBJECTS : cap;
 				if ((tmp = realloc(arr, cap * sizeof(*arr))) == NULL) {
-					explicit_bzero(der, derlen);
-					free(der);
+					buf_wipe_free(der, derlen);
 					*err = "out of memory";
 					goto fail;
 				}
@@ -255,8 +251,7 @@ pem_decode(const char *src, size_t len, struct pem_obj **objs, const char **err,
 			arr[n].der = der;
 			arr[n].der_len = derlen;
 			if ((arr[n].label = strndup(label, labellen)) == NULL) {
-				explicit_bzero(der, derlen);
-				free(der);
+				buf_wipe_free(der, derlen);
 				*err = "out of memory";
 				goto fail;
 			}
@@ -291,15 +286,13 @@ pem_decode(const char *src, size_t len, struct pem_obj **objs, const char **err,
 		*errline = begin_line;
 		goto fail_noline;
 	}
-	explicit_bzero(body, len + 1);
-	free(body);
+	buf_wipe_free(body, len + 1);
 	*objs = arr;
 	return n;
 fail:
 	*errline = line;
 fail_noline:
-	explicit_bzero(body, len + 1);
-	free(body);
+	buf_wipe_free(body, len + 1);
 	pem_free(arr, n);
 	return -1;
 }

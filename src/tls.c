@@ -2,7 +2,7 @@
  * tls.c: see tls.h. BearSSL does the protocol; this file feeds it, checks IP names and
  * explains its errors. Credentials (trust anchors, client keys) are in tls_cred.c.
  */
-#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
+#define _DEFAULT_SOURCE	/* getrandom */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 
 #include <bearssl.h>
 
+#include "buf.h"
 #include "log.h"
 #include "net.h"
 #include "pem.h"
@@ -377,7 +378,7 @@ seed_rng(struct tls_conn *c)
 	/* Without it, BearSSL still tries RDRAND and /dev/urandom, or fails BR_ERR_NO_RANDOM. */
 	if (got == sizeof(seed))
 		br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	explicit_bzero(seed, sizeof(seed));
+	buf_wipe(seed, sizeof(seed));
 }
 
 struct tls_conn *
@@ -525,8 +526,7 @@ tls_conn_free(struct tls_conn *c)
 	if (c == NULL)
 		return;
 	/* Session keys and buffered plaintext (it may hold a bearer token). */
-	explicit_bzero(c, sizeof(*c));
-	free(c);
+	buf_wipe_free(c, sizeof(*c));
 }
 
 const char *

@@ -1,5 +1,4 @@
 /* tls_cred.c: trust anchors, client certificate chain and key for tls.h's tls_ctx_new(). */
-#define _DEFAULT_SOURCE	/* explicit_bzero */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +6,7 @@
 
 #include <bearssl.h>
 
+#include "buf.h"
 #include "log.h"
 #include "pem.h"
 #include "tls.h"
@@ -17,34 +17,11 @@
  * Credentials: trust anchors, client chain and key.
  */
 
-/* Growable byte buffer for the DN callback of br_x509_decoder. */
-struct dnbuf {
-	unsigned char	*p;
-	size_t		 len, cap;
-	int		 oom;
-};
-
+/* br_x509_decoder's DN callback. A DN is bounded by its certificate (PEM_MAX_INPUT). */
 static void
 dn_append(void *ctx, const void *buf, size_t len)
 {
-	struct dnbuf	*d = ctx;
-	unsigned char	*np;
-	size_t		 ncap;
-
-	if (d->oom)
-		return;
-	if (len > d->cap - d->len) {
-		/* A DN is bounded by its certificate, itself bounded by PEM_MAX_INPUT. */
-		ncap = d->cap * 2 + len + 64;
-		if ((np = realloc(d->p, ncap)) == NULL) {
-			d->oom = 1;
-			return;
-		}
-		d->p = np;
-		d->cap = ncap;
-	}
-	memcpy(d->p + d->len, buf, len);
-	d->len += len;
+	buf_add(ctx, buf, len);
 }
 
 static unsigned char *
@@ -105,7 +82,7 @@ load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 	}
 	for (i = 0; i < n; i++) {
 		br_x509_decoder_context	 dc;
-		struct dnbuf		 dn = { NULL, 0, 0, 0 };
+		struct buf		 dn = { 0 };
 		br_x509_trust_anchor	*ta;
 		br_x509_pkey		*pk;
 		int			 e;
@@ -115,20 +92,20 @@ load_anchors(struct tls_ctx *t, const struct tls_config *cfg)
 		br_x509_decoder_init(&dc, dn_append, &dn);
 		br_x509_decoder_push(&dc, objs[i].der, objs[i].der_len);
 		pk = br_x509_decoder_get_pkey(&dc);
-		if (dn.oom) {
-			free(dn.p);
+		if (dn.err != 0) {
+			buf_free(&dn);
 			log_error("%s: out of memory", where);
 			goto done;
 		}
 		if ((e = br_x509_decoder_last_error(&dc)) != 0 || pk == NULL) {
-			free(dn.p);
+			buf_free(&dn);
 			log_error("%s: certificate-authority data: certificate %d: %s", where,
 			    i + 1, tls_error_str(e ? e : BR_ERR_X509_UNSUPPORTED, ebuf,
 			    sizeof(ebuf)));
 			goto done;
 		}
 		ta = &t->tas[t->n_tas];
-		ta->dn.data = dn.p;
+		ta->dn.data = (unsigned char *)dn.p;
 		ta->dn.len = dn.len;
 		ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
 		t->n_tas++;
@@ -317,10 +294,8 @@ load_key(struct tls_ctx *t, const struct tls_config *cfg)
 oom:
 	log_error("%s: out of memory", where);
 done:
-	if (kd != NULL) {
-		explicit_bzero(kd, sizeof(*kd));
-		free(kd);
-	}
+	if (kd != NULL)
+		buf_wipe_free(kd, sizeof(*kd));
 	pem_free(objs, n);
 	return rc;
 }
@@ -481,16 +456,11 @@ tls_ctx_free(struct tls_ctx *t)
 		pkey_free(&t->tas[i].pkey);
 	}
 	free(t->tas);
-	for (i = 0; i < t->chain_len; i++) {
-		explicit_bzero(t->chain[i].data, t->chain[i].data_len);
-		free(t->chain[i].data);
-	}
+	for (i = 0; i < t->chain_len; i++)
+		buf_wipe_free(t->chain[i].data, t->chain[i].data_len);
 	free(t->chain);
-	if (t->keybuf != NULL)
-		explicit_bzero(t->keybuf, t->keybuf_len);
-	free(t->keybuf);
+	buf_wipe_free(t->keybuf, t->keybuf_len);
 	free(t->where);
-	explicit_bzero(t, sizeof(*t));
-	free(t);
+	buf_wipe_free(t, sizeof(*t));
 }
 

@@ -1,5 +1,5 @@
 /* x509ext.c: see x509ext.h. */
-#define _DEFAULT_SOURCE	/* explicit_bzero, strndup, getrandom, inet_pton */
+#define _DEFAULT_SOURCE	/* inet_ntop */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>

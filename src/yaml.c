@@ -16,14 +16,6 @@
  *  - A ":" followed by a space inside a plain value ("a: b: c") is refused.
  *  - Directives (%YAML) are refused.
  */
-#define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE
-#endif
-
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -38,8 +38,12 @@ struct yaml_node {
  */
 struct yaml_node	*yaml_parse(const char *buf, size_t len, const char **err, size_t *errline);
 void			 yaml_free(struct yaml_node *);
-/* The value of key in a MAP node, or NULL (also when node is not a MAP). */
-const struct yaml_node	*yaml_get(const struct yaml_node *map, const char *key);
+/*
+ * The value of key in a MAP node, or NULL (also when node is not a MAP). When line is
+ * not NULL, *line is the key's line, or 0 when map has no such key.
+ */
+const struct yaml_node	*yaml_get(const struct yaml_node *map, const char *key,
+			    size_t *line);
 /* 1 when the node is a plain scalar null ("", "~", "null") or absent. */
 int			 yaml_is_null(const struct yaml_node *);
 

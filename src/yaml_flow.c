@@ -3,11 +3,6 @@
  * lines, with comments, a trailing comma allowed. Implicit pairs in flow sequences
  * ([a: b]) and collections as keys are refused. Nodes are built by yaml_node.c.
  */
-#define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE
-#endif
-
 #include <stdlib.h>
 
 #include "yaml_int.h"

@@ -3,15 +3,11 @@
  * the duplicate key check), and the accessors and yaml_free of yaml.h. yaml.c and
  * yaml_flow.c call it; it calls neither of them.
  */
-#define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE
-#endif
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "yaml.h"
 #include "yaml_int.h"
@@ -172,12 +168,8 @@ yaml_free(struct yaml_node *n)
 
 	if (n == NULL)
 		return;
-	if (n->scalar != NULL) {
-		volatile char *v = n->scalar;
-		while (*v != '\0')
-			*v++ = '\0';
-		free(n->scalar);
-	}
+	if (n->scalar != NULL)
+		buf_wipe_free(n->scalar, strlen(n->scalar));
 	for (i = 0; i < n->n; i++) {
 		if (n->keys != NULL)
 			free(n->keys[i]);
@@ -190,15 +182,20 @@ yaml_free(struct yaml_node *n)
 }
 
 const struct yaml_node *
-yaml_get(const struct yaml_node *map, const char *key)
+yaml_get(const struct yaml_node *map, const char *key, size_t *line)
 {
 	size_t	i;
 
+	if (line != NULL)
+		*line = 0;
 	if (map == NULL || map->kind != YAML_MAP)
 		return NULL;
 	for (i = 0; i < map->n; i++)
-		if (strcmp(map->keys[i], key) == 0)
+		if (strcmp(map->keys[i], key) == 0) {
+			if (line != NULL)
+				*line = map->key_lines[i];
 			return map->vals[i];
+		}
 	return NULL;
 }
 

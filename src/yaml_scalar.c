@@ -4,16 +4,12 @@
  * values), single- and double-quoted scalars with YAML's and JSON's escapes and line
  * folding, and the indicators that cannot start a scalar, refused by name.
  */
-#define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE
-#endif
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "utf8.h"
 #include "yaml_int.h"
 
@@ -315,30 +311,19 @@ yp_quoted_decode(struct yp *p, size_t end)
 char *
 yp_plain_block(struct yp *p, size_t min_ind)
 {
-	char	*out = NULL, *t;
-	size_t	 olen = 0, cap = 0, start, n, blank, save, line = p->line, i;
+	struct buf	b = { 0 };
+	size_t		start, n, blank, save, line = p->line, i;
 
 	for (blank = 0;; blank = 0) {
 		start = p->pos;
 		n = yp_scan_plain(p, 0);
 		yp_skip_blanks(p);
 		if (yp_ch(p, 0) == ':') {
-			free(out);
+			buf_free(&b);
 			return yp_fail(p, p->line,
 			    "\": \" inside a plain value (quote values that contain \": \")");
 		}
-		/* Room for this segment and the NUL. */
-		if (cap - olen < n + 1) {
-			cap = 2 * (olen + n + 1);
-			if ((t = realloc(out, cap)) == NULL) {
-				free(out);
-				return yp_fail(p, line, "out of memory");
-			}
-			out = t;
-		}
-		memcpy(out + olen, p->buf + start, n);
-		olen += n;
-		out[olen] = '\0';
+		buf_add(&b, p->buf + start, n);
 		if (yp_at_comment(p) || p->pos >= p->len)
 			break;
 		/* Look past blank lines for a continuation line. */
@@ -366,19 +351,14 @@ yp_plain_block(struct yp *p, size_t min_ind)
 			break;
 		}
 		p->pos = i;
-		if (cap - olen < blank + 2) {
-			cap = 2 * (olen + blank + 2);
-			if ((t = realloc(out, cap)) == NULL) {
-				free(out);
-				return yp_fail(p, line, "out of memory");
-			}
-			out = t;
-		}
 		if (blank == 0)
-			out[olen++] = ' ';
+			buf_add(&b, " ", 1);
 		while (blank-- > 0)
-			out[olen++] = '\n';
-		out[olen] = '\0';
+			buf_add(&b, "\n", 1);
 	}
-	return out;
+	if (b.err != 0) {
+		buf_free(&b);
+		return yp_fail(p, line, "out of memory");
+	}
+	return buf_take(&b, NULL);
 }

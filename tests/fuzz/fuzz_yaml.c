@@ -3,7 +3,7 @@
  * an error has a message and a line within the input; a tree is no deeper than
  * YAML_MAX_DEPTH, every node's line is within the input, lines never go backwards
  * along a collection, and no mapping holds a key twice (yaml_get finds each key at
- * its own index).
+ * its own index, with its own line).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 check(const struct yaml_node *n, size_t depth, size_t lines)
 {
-	size_t	i;
+	size_t	i, line;
 
 	if (depth > YAML_MAX_DEPTH || n->line < 1 || n->line > lines)
 		abort();
@@ -30,7 +30,8 @@ check(const struct yaml_node *n, size_t depth, size_t lines)
 			abort();
 		if (n->kind == YAML_MAP) {
 			if (n->key_lines[i] < 1 || n->key_lines[i] > lines ||
-			    yaml_get(n, n->keys[i]) != n->vals[i])
+			    yaml_get(n, n->keys[i], &line) != n->vals[i] ||
+			    line != n->key_lines[i])
 				abort();
 		}
 		check(n->vals[i], depth + 1, lines);

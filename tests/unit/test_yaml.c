@@ -16,29 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "test.h"
 #include "yaml.h"
 
 #define DATA_DIR	"tests/data/yaml"
-
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 1024;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			abort();
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
 
 static void
 buf_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,7 +91,7 @@ static char *
 result_of(const char *in, size_t len, const char **errmsg, size_t *errline)
 {
 	struct yaml_node	*root;
-	struct buf		 b = { NULL, 0, 0 };
+	struct buf		 b = { 0 };
 
 	root = yaml_parse(in, len, errmsg, errline);
 	if (root == NULL) {
@@ -331,7 +313,7 @@ test_limits(void)
 
 	/* Block nesting: "- " repeated on one line, and indented mappings. */
 	{
-		struct buf b = { NULL, 0, 0 };
+		struct buf b = { 0 };
 
 		for (i = 0; i < 200; i++)
 			buf_add(&b, "- ", 2);
@@ -366,7 +348,7 @@ test_limits(void)
 
 	/* A wide mapping: duplicate detection stays fast and finds the repeat. */
 	{
-		struct buf b = { NULL, 0, 0 };
+		struct buf b = { 0 };
 
 		for (i = 0; i < 100000; i++)
 			buf_fmt(&b, "key%zu: v\n", i);
@@ -387,24 +369,27 @@ test_accessors(void)
 {
 	struct yaml_node	*root;
 	const char		*err;
-	size_t			 errline;
+	size_t			 errline, line;
 	const char		*in = "a: ~\nb: null\nc: \"null\"\nd:\ne: x\nf: []\ng: ''\n";
 
 	root = yaml_parse(in, strlen(in), &err, &errline);
 	test_cond("accessor input parses", root != NULL);
 	if (root == NULL)
 		return;
-	test_cond("yaml_is_null(~)", yaml_is_null(yaml_get(root, "a")));
-	test_cond("yaml_is_null(null)", yaml_is_null(yaml_get(root, "b")));
-	test_cond("quoted \"null\" is a string", !yaml_is_null(yaml_get(root, "c")));
-	test_cond("empty value is null", yaml_is_null(yaml_get(root, "d")));
-	test_cond("x is not null", !yaml_is_null(yaml_get(root, "e")));
-	test_cond("[] is not null", !yaml_is_null(yaml_get(root, "f")));
-	test_cond("'' (quoted empty) is not null", !yaml_is_null(yaml_get(root, "g")));
-	test_cond("absent key: yaml_get NULL", yaml_get(root, "zz") == NULL);
-	test_cond("absent is null", yaml_is_null(yaml_get(root, "zz")));
-	test_cond("yaml_get on a scalar is NULL", yaml_get(yaml_get(root, "e"), "x") == NULL);
-	test_cond("yaml_get finds e", strcmp(yaml_get(root, "e")->scalar, "x") == 0);
+	test_cond("yaml_is_null(~)", yaml_is_null(yaml_get(root, "a", NULL)));
+	test_cond("yaml_is_null(null)", yaml_is_null(yaml_get(root, "b", NULL)));
+	test_cond("quoted \"null\" is a string", !yaml_is_null(yaml_get(root, "c", NULL)));
+	test_cond("empty value is null", yaml_is_null(yaml_get(root, "d", NULL)));
+	test_cond("x is not null", !yaml_is_null(yaml_get(root, "e", NULL)));
+	test_cond("[] is not null", !yaml_is_null(yaml_get(root, "f", NULL)));
+	test_cond("'' (quoted empty) is not null", !yaml_is_null(yaml_get(root, "g", NULL)));
+	test_cond("absent key: yaml_get NULL", yaml_get(root, "zz", NULL) == NULL);
+	test_cond("absent is null", yaml_is_null(yaml_get(root, "zz", NULL)));
+	test_cond("yaml_get on a scalar is NULL", yaml_get(yaml_get(root, "e", NULL), "x", NULL) == NULL);
+	test_cond("yaml_get finds e", strcmp(yaml_get(root, "e", NULL)->scalar, "x") == 0);
+	test_cond("yaml_get: the key's line", yaml_get(root, "e", &line) != NULL && line == 5);
+	test_cond("yaml_get: line 0 when absent", yaml_get(root, "zz", &line) == NULL &&
+	    line == 0);
 	yaml_free(root);
 
 	root = yaml_parse(NULL, 0, &err, &errline);
