@@ -194,7 +194,10 @@ httpc_fmt_ms(char *buf, size_t sz, int64_t ms)
 		snprintf(buf, sz, "%lldms", (long long)ms);
 }
 
-/* Records an I/O failure (errno e) while doing "read" or "write". */
+/*
+ * Records an I/O failure (errno e) while doing "read" or "write". A TLS failure (EPROTO)
+ * is told by BearSSL's error or alert name, as tls_conn_error() gives it.
+ */
 static int
 httpc_fail_io(struct httpc *h, int e, const char *doing)
 {
@@ -208,7 +211,8 @@ httpc_fail_io(struct httpc *h, int e, const char *doing)
 		httpc_fmt_ms(t, sizeof(t), h->timeout_ms);
 		return httpc_fail(h, "%s timed out after %s", doing, t);
 	}
-	return httpc_fail(h, "%s failed: %s", doing, strerror(e));
+	return httpc_fail(h, "%s failed: %s", doing, e == EPROTO && h->tc != NULL &&
+	    tls_conn_error(h->tc)[0] != '\0' ? tls_conn_error(h->tc) : strerror(e));
 }
 
 static void
@@ -664,7 +668,7 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 				return -2;
 			if (errno == EINTR)
 				return -1;
-			httpc_fail(h, "read failed: %s", strerror(errno));
+			httpc_fail_io(h, errno, "read");
 			return httpc_stream_fail(h);
 		}
 		if (rc == -1)

@@ -313,23 +313,19 @@ conn_run_until(struct tls_conn *c, unsigned target)
 static void
 conn_describe(struct tls_conn *c, int saved_errno)
 {
-	int	err = br_ssl_engine_last_error(&c->sc.eng);
-	char	ebuf[200];
+	int	 err = br_ssl_engine_last_error(&c->sc.eng);
+	int	 closed = (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_CLOSED) != 0;
+	char	 ebuf[200];
 
-	if (c->dead && c->eof)
-		snprintf(c->err, sizeof(c->err), "connection closed by the server");
-	else if (c->dead && c->io_errno == ETIMEDOUT)
-		snprintf(c->err, sizeof(c->err), "write timed out");
-	else if (c->dead)
-		snprintf(c->err, sizeof(c->err), "%s", strerror(c->io_errno));
-	else if (saved_errno == ETIMEDOUT)
-		snprintf(c->err, sizeof(c->err), "read timed out");
-	else if (saved_errno == EINTR)
-		snprintf(c->err, sizeof(c->err), "interrupted");
-	else if (err == BR_ERR_OK)
-		snprintf(c->err, sizeof(c->err), "connection closed by the server");
-	else
-		snprintf(c->err, sizeof(c->err), "%s", tls_error_str(err, ebuf, sizeof(ebuf)));
+	snprintf(c->err, sizeof(c->err), "%s", c->dead && c->eof ?
+	    "connection closed by the server" :
+	    c->dead && c->io_errno == ETIMEDOUT ? "write timed out" :
+	    c->dead ? strerror(c->io_errno) :
+	    saved_errno == ETIMEDOUT ? "read timed out" :
+	    saved_errno == EINTR ? "interrupted" :
+	    !closed && saved_errno == EPROTO ? "unread data from the server blocks the write" :
+	    err == BR_ERR_OK ? "connection closed by the server" :
+	    tls_error_str(err, ebuf, sizeof(ebuf)));
 }
 
 /* Adds what we know about a name mismatch: the name, or the IP and the certificate's IPs. */

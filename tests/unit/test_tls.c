@@ -2,12 +2,15 @@
  * test_tls.c: src/tls.c. Credential loading is driven by the "ctx" lines of
  * tests/data/pem/cases.txt; handshakes run against `openssl s_server` on a loopback port
  * (skipped, and said so, when openssl is not installed), covering IP and DNS name checks,
- * RSA and EC client keys, trust failures, alerts, and read deadlines.
+ * RSA and EC client keys, trust failures, alerts, and read deadlines; and TLS failures on
+ * an established connection, as httpc reports them (a proxy makes the server send a fatal
+ * alert in the middle of a stream).
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <bearssl.h>
 
 #include "clock.h"
+#include "httpc.h"
 #include "net.h"
 #include "test.h"
 #include "tls.h"
@@ -348,6 +352,250 @@ test_deadline(void)
 	tls_ctx_free(t);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * A fatal alert on an established connection. s_server in its plain mode sends what the
+ * test writes to its stdin and reads the client all along; a proxy between the two
+ * replays the client's first application-data record to the server once the server has
+ * sent "after" records of application data. The server finds the replayed record's MAC
+ * wrong (its sequence number moved on) and answers with a fatal bad_record_mac alert.
+ */
+
+#define TLS_RECORD_MAX	(5 + 16384 + 2048)	/* header + ciphertext */
+
+struct flow {
+	unsigned char	buf[2 * TLS_RECORD_MAX];
+	size_t		len;
+};
+
+/* Forwards the complete records of f to fd; returns how many carried application data. */
+static int
+flow_forward(struct flow *f, int fd, unsigned char *first_app, size_t *first_len)
+{
+	size_t	n;
+	int	apps = 0;
+
+	while (f->len >= 5 && f->len >= (n = 5 + ((size_t)f->buf[3] << 8 | f->buf[4]))) {
+		if (f->buf[0] == 23) {
+			apps++;
+			if (first_app != NULL && *first_len == 0) {
+				memcpy(first_app, f->buf, n);
+				*first_len = n;
+			}
+		}
+		if (send(fd, f->buf, n, MSG_NOSIGNAL) != (ssize_t)n)
+			_exit(1);
+		memmove(f->buf, f->buf + n, f->len - n);
+		f->len -= n;
+	}
+	return apps;
+}
+
+/* Connects to 127.0.0.1:port, trying for 10 s while s_server starts. */
+static int
+connect_retry(int port)
+{
+	struct sockaddr_in	sin;
+	int64_t			until = clock_deadline(10000);
+	int			fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	while ((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0) {
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			return fd;
+		close(fd);
+		if (clock_ms() > until)
+			return -1;
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+static void
+proxy_run(int lfd, int port, int after)
+{
+	static struct flow	up, down;
+	static unsigned char	req[TLS_RECORD_MAX];
+	struct pollfd		pfd[2];
+	size_t			req_len = 0;
+	ssize_t			n;
+	int			c, s, server_apps = 0, replayed = 0, i;
+
+	if ((c = accept(lfd, NULL, NULL)) < 0 || (s = connect_retry(port)) < 0)
+		_exit(1);
+	pfd[0].fd = c;
+	pfd[1].fd = s;
+	for (;;) {
+		pfd[0].events = pfd[1].events = POLLIN;
+		if (poll(pfd, 2, 10000) <= 0)
+			_exit(1);
+		for (i = 0; i < 2; i++) {
+			struct flow *f = i == 0 ? &up : &down;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if ((n = recv(pfd[i].fd, f->buf + f->len, sizeof(f->buf) - f->len, 0)) <= 0)
+				_exit(0);
+			f->len += (size_t)n;
+			if (i == 0)
+				flow_forward(f, s, req, &req_len);
+			else
+				server_apps += flow_forward(f, c, NULL, NULL);
+		}
+		if (!replayed && req_len > 0 && server_apps >= after) {
+			if (send(s, req, req_len, MSG_NOSIGNAL) != (ssize_t)req_len)
+				_exit(1);
+			replayed = 1;
+		}
+	}
+}
+
+/*
+ * Starts s_server in its plain mode on a free port, its stdin a pipe (*in: the write
+ * end, kept open: EOF would end the connection), and a proxy in front of it (*pport).
+ * The server first sends what is written to *in before the call.
+ */
+static int
+alert_setup(pid_t *srv, pid_t *prx, int *in, char *pport, size_t pport_len, int after,
+    const char *reply)
+{
+	char			 accept[64];
+	char			*argv[] = { "openssl", "s_server", "-accept", accept, "-cert",
+	    DATA "server-ip.crt", "-key", DATA "server-ip.key", "-tls1_2", "-quiet", NULL };
+	posix_spawn_file_actions_t fa;
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 p[2], lfd, pnum;
+
+	if ((pnum = free_port()) < 0 || pipe(p) != 0)
+		return -1;
+	snprintf(accept, sizeof(accept), "127.0.0.1:%d", pnum);
+	if (write(p[1], reply, strlen(reply)) != (ssize_t)strlen(reply))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	posix_spawn_file_actions_addclose(&fa, p[1]);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(srv, "openssl", &fa, NULL, argv, environ) != 0)
+		return -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	*in = p[1];
+	/* No probe: its connection would take what waits on stdin. The proxy retries. */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(lfd, 1) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) != 0)
+		return -1;
+	snprintf(pport, pport_len, "%d", ntohs(sin.sin_port));
+	fflush(stdout);
+	if ((*prx = fork()) == 0) {
+		proxy_run(lfd, pnum, after);
+		_exit(0);
+	}
+	close(lfd);
+	return *prx < 0 ? -1 : 0;
+}
+
+static void
+alert_teardown(pid_t srv, pid_t prx, int in)
+{
+	close(in);
+	if (prx > 0) {
+		kill(prx, SIGKILL);
+		waitpid(prx, NULL, 0);
+	}
+	if (srv > 0) {
+		kill(srv, SIGTERM);
+		waitpid(srv, NULL, 0);
+	}
+}
+
+/* An httpc client of the proxy: "https://proxy" in messages, the server checked as 127.0.0.1. */
+static struct httpc *
+alert_client(struct tls_ctx *t, const char *pport)
+{
+	struct httpc_target	tg;
+
+	memset(&tg, 0, sizeof(tg));
+	tg.url = "https://proxy";
+	tg.host = "127.0.0.1";
+	tg.port = pport;
+	tg.tls = 1;
+	tg.tls_ctx = t;
+	tg.timeout_ms = 5000;
+	return httpc_new(&tg);
+}
+
+static void
+test_alerts(void)
+{
+	static const struct {
+		const char	*descr;
+		int		 after;		/* server records before the alert */
+		const char	*reply;		/* what the server sends first */
+		const char	*path;		/* NULL: httpc_do GET /x; else a stream */
+		const char	*want;		/* the one line logged */
+	} cases[] = {
+		{ "fatal alert instead of a reply", 0, "", NULL,
+		    "carrier-lock: https://proxy: GET /x: read failed: BR_ERR_RECV_FATAL_ALERT "
+		    "(server sent fatal alert 20 bad_record_mac)\n" },
+		{ "fatal alert in the middle of a stream", 1, "HTTP/1.1 200 OK\r\nContent-Type: "
+		    "application/json\r\nConnection: close\r\n\r\n{\"type\":\"ADDED\"}\n",
+		    "/w?watch=1", "carrier-lock: https://proxy: GET /w?watch=1: read failed: "
+		    "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert 20 bad_record_mac)\n" },
+	};
+	struct tls_ctx		*t;
+	struct httpc		*h;
+	struct httpc_reply	 r;
+	const char		*log;
+	char			 pport[16], descr[256], *line;
+	size_t			 i, len;
+	pid_t			 srv = -1, prx = -1;
+	int			 in = -1, rc;
+
+	if ((t = ctx_from("ca-rsa.crt", "-", "-", &log)) == NULL) {
+		test_cond("alert test: context", 0);
+		return;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (alert_setup(&srv, &prx, &in, pport, sizeof(pport), cases[i].after,
+		    cases[i].reply) != 0) {
+			test_cond("alert test: s_server and proxy start", 0);
+			alert_teardown(srv, prx, in);
+			break;
+		}
+		h = alert_client(t, pport);
+		test_capture_start();
+		if (cases[i].path == NULL) {
+			rc = httpc_do(h, "GET", "/x", NULL, 0, &r);
+			rc = rc == -1 && errno == EPROTO && r.body == NULL ? -1 : 0;
+		} else if ((rc = httpc_stream_open(h, cases[i].path, &r)) == 0 &&
+		    r.status == 200 && httpc_stream_line(h, &line, &len, clock_deadline(5000)) == 1 &&
+		    strcmp(line, "{\"type\":\"ADDED\"}") == 0)
+			rc = httpc_stream_line(h, &line, &len, clock_deadline(5000));
+		else
+			rc = 0;		/* the stream did not get as far as its first line */
+		log = test_capture_end();
+		if (getenv("TEST_TLS_VERBOSE") != NULL || strcmp(log, cases[i].want) != 0)
+			printf("# logged: %s", log);
+		snprintf(descr, sizeof(descr), "%s: the %s fails", cases[i].descr,
+		    cases[i].path == NULL ? "request" : "stream, after its first line,");
+		test_cond(descr, rc == -1);
+		snprintf(descr, sizeof(descr), "%s: httpc names the alert (not \"Protocol "
+		    "error\"), once", cases[i].descr);
+		test_cond(descr, strcmp(log, cases[i].want) == 0);
+		httpc_free(h);
+		alert_teardown(srv, prx, in);
+	}
+	tls_ctx_free(t);
+}
+
 int
 main(void)
 {
@@ -366,5 +614,6 @@ main(void)
 	test_handshakes();
 	test_deadline();
 	server_stop();
+	test_alerts();
 	return test_report();
 }
