@@ -455,7 +455,7 @@ json_str(const struct json *j, int i)
 			cp = (unsigned)v;
 			r += 4;
 			if (cp >= 0xd800 && cp < 0xdc00) {
-				/* A high surrogate: its low half must follow (utf8_hex: -1 if not hex). */
+				/* A high surrogate: its low half must follow (-1: not hex). */
 				if (r + 2 >= len || s[r + 1] != '\\' || s[r + 2] != 'u' ||
 				    (v = utf8_hex(s + r + 3, len - r - 3, 4)) < 0xdc00 || v >= 0xe000)
 					goto bad;

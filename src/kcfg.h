@@ -12,7 +12,8 @@
 
 #include <stddef.h>
 
-#define KCFG_MAX_FILE	(4 * 1024 * 1024)	/* kubeconfig, CA, cert, key and token files */
+#define KCFG_MAX_FILE_MIB	4	/* kubeconfig, CA, cert, key and token files */
+#define KCFG_MAX_FILE		(KCFG_MAX_FILE_MIB * 1024 * 1024)
 
 struct kcfg {
 	char		*server;	/* "https://host:port" as written (path part refused) */

@@ -20,6 +20,8 @@
 #include "yaml.h"
 
 #define KCFG_READ_START	8192	/* first buffer size: most kubeconfigs fit */
+#define KCFG_STR(x)	#x
+#define KCFG_XSTR(x)	KCFG_STR(x)	/* a number's macro as a string literal */
 
 const char *
 kcfg_q(char *buf, size_t n, const char *s)
@@ -77,7 +79,8 @@ kcfg_read_file(const char *path, size_t *len, const char **why)
 			break;
 		b.len += (size_t)r;
 		if (b.len > (size_t)KCFG_MAX_FILE) {
-			*why = "file larger than 4 MiB (KCFG_MAX_FILE)";
+			*why = "file larger than " KCFG_XSTR(KCFG_MAX_FILE_MIB) " MiB "
+			    "(KCFG_MAX_FILE)";
 			close(fd);
 			buf_free(&b);
 			errno = EFBIG;

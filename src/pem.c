@@ -9,6 +9,8 @@
 
 #define PEM_MAX_OBJECTS	1024	/* a CA bundle has a few hundred at most */
 #define PEM_MAX_LABEL	64
+#define PEM_STR(x)	#x
+#define PEM_XSTR(x)	PEM_STR(x)	/* a number's macro as a string literal */
 
 /* Base64 alphabet values; 0xff for bytes outside it. */
 static unsigned
@@ -43,7 +45,7 @@ b64_decode(const char *src, size_t len, size_t *outlen, const char **err)
 
 	*outlen = 0;
 	if (len > PEM_MAX_INPUT) {
-		*err = "base64 input larger than 1 MiB";
+		*err = "base64 input larger than " PEM_XSTR(PEM_MAX_INPUT_MIB) " MiB";
 		return NULL;
 	}
 	/* Every 4 input characters give at most 3 bytes; +1 so that empty input has a buffer. */
@@ -179,7 +181,7 @@ pem_decode(const char *src, size_t len, struct pem_obj **objs, const char **err,
 	*objs = NULL;
 	*errline = 0;
 	if (len > PEM_MAX_INPUT) {
-		*err = "PEM input larger than 1 MiB";
+		*err = "PEM input larger than " PEM_XSTR(PEM_MAX_INPUT_MIB) " MiB";
 		return -1;
 	}
 	/* Base64 text of all blocks together is never longer than the input. */
@@ -236,7 +238,8 @@ pem_decode(const char *src, size_t len, struct pem_obj **objs, const char **err,
 			if ((size_t)n == cap) {
 				if (cap == PEM_MAX_OBJECTS) {
 					buf_wipe_free(der, derlen);
-					*err = "too many PEM blocks (more than 1024)";
+					*err = "too many PEM blocks (more than "
+					    PEM_XSTR(PEM_MAX_OBJECTS) ")";
 					goto fail;
 				}
 				cap = cap == 0 ? 4 : cap * 2;

@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-#define PEM_MAX_INPUT	(1024 * 1024)	/* larger inputs are refused, not cut */
+#define PEM_MAX_INPUT_MIB	1	/* larger inputs are refused, not cut */
+#define PEM_MAX_INPUT		(PEM_MAX_INPUT_MIB * 1024 * 1024)
 
 /*
  * Decodes standard base64 (RFC 4648, '=' padding, ASCII whitespace ignored).

@@ -66,15 +66,15 @@ int		 tls_write_all(struct tls_conn *, const void *buf, size_t len, int64_t dead
 void		 tls_conn_free(struct tls_conn *);
 
 /*
- * Added: the last failure of tls_read/tls_write_all on c as one phrase for messages,
- * e.g. "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert 42 bad_certificate)" or
- * "read timed out"; "" when none. Valid until the next call on c.
+ * The last failure of tls_read/tls_write_all on c as one phrase for messages (httpc
+ * prints it), e.g. "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert 42 bad_certificate)"
+ * or "read timed out"; "" when none. Valid until the next call on c.
  */
 const char	*tls_conn_error(const struct tls_conn *c);
 
 /*
- * Added: BearSSL error code err (BR_ERR_*, including BR_ERR_RECV_FATAL_ALERT + alert and
- * BR_ERR_SEND_FATAL_ALERT + alert) as "NAME (sentence)" into buf; returns buf.
+ * BearSSL error code err (BR_ERR_*, including BR_ERR_RECV_FATAL_ALERT + alert and
+ * BR_ERR_SEND_FATAL_ALERT + alert) as "NAME (sentence)" into buf (cut to size); returns buf.
  */
 const char	*tls_error_str(int err, char *buf, size_t size);
 

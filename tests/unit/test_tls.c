@@ -576,7 +576,8 @@ test_alerts(void)
 			rc = httpc_do(h, "GET", "/x", NULL, 0, &r);
 			rc = rc == -1 && errno == EPROTO && r.body == NULL ? -1 : 0;
 		} else if ((rc = httpc_stream_open(h, cases[i].path, &r)) == 0 &&
-		    r.status == 200 && httpc_stream_line(h, &line, &len, clock_deadline(5000)) == 1 &&
+		    r.status == 200 &&
+		    httpc_stream_line(h, &line, &len, clock_deadline(5000)) == 1 &&
 		    strcmp(line, "{\"type\":\"ADDED\"}") == 0)
 			rc = httpc_stream_line(h, &line, &len, clock_deadline(5000));
 		else
