@@ -12,7 +12,9 @@
  *  - Header values must not hold control bytes other than HTAB (NUL, CR and LF
  *    included); obs-text (0x80-0xff) is allowed.
  *  - Retry-After is read in its delta-seconds form only, capped at HTTP_RETRY_MAX;
- *    the HTTP-date form or garbage is ignored (0), not an error.
+ *    the HTTP-date form or garbage is ignored (0), not an error;
+ *  - Date is read in IMF-fixdate form only (timefmt_http), for lease expiry by the
+ *    server's own clock; any other form is ignored (0), not an error.
  */
 #define _POSIX_C_SOURCE 200809L
 #ifndef _DEFAULT_SOURCE
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "http.h"
 #include "text.h"
 #include "timefmt.h"
@@ -549,7 +552,6 @@ http_request_build(const char *method, const char *host, const char *path,
 	*len = off + bodylen;
 	return buf;
 fail:
-	explicit_bzero(buf, need);
-	free(buf);
+	buf_wipe_free(buf, need);
 	return NULL;
 }

@@ -136,7 +136,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if ((c1 = record_compact(text)) != NULL) {
 		/* query prints the compacted record as its one line of output. */
-		if (strchr(c1, '\n') != NULL || strlen(c1) > strlen(text))
+		if (strchr(c1, '\n') != NULL ||
+		    strlen(c1) > strlen(text) + json_compact_growth(text, strlen(text)))
 			abort();
 		if ((c2 = record_compact(c1)) == NULL) {
 			/* Known finding (json_strict.h): " 5 " compacts to "5", refused. */
@@ -152,7 +153,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (record_is_free(c1) != is_free)
 			abort();
-		if (parsed) {
+		if (parsed && strlen(c1) > RECORD_MAX_LEN) {
+			/* Escaped DEL and C1 made it longer: printed by query, never stored. */
+		} else if (parsed) {
 			if (record_parse(c1, &r2, &why) != 0 || !same(&r, &r2))
 				abort();
 			record_clear(&r2);

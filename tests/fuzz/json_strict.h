@@ -198,4 +198,25 @@ json_strict_findings(void)
 	return e != NULL && e[0] == '1';
 }
 
+/*
+ * How much longer json_compact may make the text: it writes DEL (1 byte) and each C1
+ * control (2 bytes of UTF-8) as a 6-byte \u00XX escape, so that query's output is safe
+ * on a terminal.
+ */
+static inline size_t
+json_compact_growth(const char *s, size_t len)
+{
+	size_t	i, grow = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0x7f)
+			grow += 5;
+		else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			grow += 4;
+	}
+	return grow;
+}
+
 #endif
