@@ -89,27 +89,32 @@ child_tie(pid_t parent)
 static pid_t
 child_start(const struct lock_ctx *c, char *const argv[], uint64_t token)
 {
-	char	tok[24];
-	pid_t	pid, parent = getpid();
+	char		tok[24];
+	pid_t		pid, parent = getpid();
+	sigset_t	all, old;
 
 	snprintf(tok, sizeof(tok), "%llu", (unsigned long long)token);
 	fflush(stdout);
 	fflush(stderr);
+	/*
+	 * Signals wait while the child drops our handlers: one we forward to it before its
+	 * exec must end it (or reach CMD), not be caught by a copy of us and lost.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_error("cannot start %s: fork: %s", argv[0], strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
 		sigset_t	none;
 
-		child_tie(parent);
-		/*
-		 * Our handlers end at exec (back to default); what was ignored on entry stays
-		 * ignored, as nohup meant it. SIGCHLD is ours only for run, never ignored.
-		 */
-		signal(SIGCHLD, SIG_DFL);
+		/* What was ignored on entry stays ignored, as nohup meant it. */
+		sig_default_handlers();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		child_tie(parent);
 		if (setenv("CARRIER_LOCK_NAME", c->name, 1) != 0 ||
 		    setenv("CARRIER_LOCK_NAMESPACE", c->ns, 1) != 0 ||
 		    setenv("CARRIER_LOCK_TOKEN", tok, 1) != 0)
@@ -118,6 +123,7 @@ child_start(const struct lock_ctx *c, char *const argv[], uint64_t token)
 		fprintf(stderr, "carrier-lock: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? RUN_STATUS_NOTFOUND : RUN_STATUS_NOEXEC);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
 

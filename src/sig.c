@@ -10,6 +10,7 @@
 /* One flag per signal: a handler may only store to volatile sig_atomic_t. */
 static volatile sig_atomic_t caught[NSIG];
 static unsigned char ignored[NSIG];
+static unsigned char handled[NSIG];	/* we installed sig_handler */
 
 /* Signals whose default action ends the process and that say "stop" (not faults). */
 static const int terminating[] = {
@@ -49,7 +50,8 @@ catch(int signo)
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocked poll() must return so that we can act. */
 	sa.sa_flags = SA_SIGINFO | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
-	sigaction(signo, &sa, NULL);
+	if (sigaction(signo, &sa, NULL) == 0)
+		handled[signo] = 1;
 }
 
 void
@@ -64,6 +66,16 @@ sig_install(int supervise)
 		catch(s);
 	if (supervise)
 		catch(SIGCHLD);
+}
+
+void
+sig_default_handlers(void)
+{
+	int	s;
+
+	for (s = 1; s < NSIG; s++)
+		if (handled[s])
+			signal(s, SIG_DFL);
 }
 
 void

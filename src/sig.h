@@ -26,6 +26,12 @@ void	sig_install(int supervise);
 int	sig_pending(void);
 /* Returns sig_pending() and forgets that signal. */
 int	sig_take(void);
+/*
+ * In a child about to exec: every signal we handle back to its default, as exec would
+ * do, but at once, so that a signal forwarded before the exec is not caught and lost.
+ * Signals ignored on entry stay ignored.
+ */
+void	sig_default_handlers(void);
 /* Sleeps up to ms, returning early when a signal is pending. */
 void	sig_nap(int64_t ms);
 /* 1 when signo was ignored when carrier-lock started (and so is still ignored). */

@@ -413,3 +413,25 @@ def test_a_resource_version_too_long_to_keep_is_refused(long_rv_server, action):
     r = run(*action, "--kubeconfig", long_rv_server, "--request-timeout", "2s")
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "resourceVersion of 1 to 63 bytes" in r.stderr, r.stderr
+
+
+def test_a_signal_forwarded_before_the_commands_exec_still_reaches_it(cluster):
+    """SIGTERM that arrives while run starts its command: forwarded to a child that has
+    not exec'd yet, it must end it (not be caught by the child's copy of run and lost)."""
+    for i in range(25):
+        lock = Lock(cluster)
+        p = subprocess.Popen([BIN, *lock.args("run"), "--", "sleep", "60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while True:
+            q = run("query", "--kubeconfig", cluster.kubeconfig(), "--name", lock.name)
+            if q.stdout.strip() not in ("", "{}") or p.poll() is not None:
+                break
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise AssertionError(f"try {i}: the SIGTERM was lost; run's command ran on")
+        assert p.returncode == 128 + signal.SIGTERM, (i, p.returncode, err)
+        assert lock.query() == {}
