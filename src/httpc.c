@@ -362,12 +362,17 @@ httpc_body_begin(struct httpc *h, const struct http_head *hd, const char *method
 	return 0;
 }
 
-/*
- * Produces the next decoded body bytes into out[0..cap), cap > 0. Returns 1 with *n > 0,
- * 0 at the end of the body, -1 on a protocol error (h->err set), -2 on an I/O error or
- * deadline (errno set; h->err not set, so a stream can treat a deadline as "no line yet").
- */
-static int
+/* What httpc_body_next() produced. */
+enum body_next {
+	NEXT_BYTES,	/* *n > 0 bytes */
+	NEXT_END,	/* the end of the body */
+	NEXT_BAD,	/* a protocol error (h->err set) */
+	NEXT_IO,	/* an I/O error or the deadline (errno set; h->err not set, so a stream
+			   can treat a deadline as "no line yet") */
+};
+
+/* Produces the next decoded body bytes into out[0..cap), cap > 0. */
+static enum body_next
 httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadline)
 {
 	const char	*perr;
@@ -378,7 +383,7 @@ httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadl
 	*n = 0;
 	for (;;) {
 		if (h->ended)
-			return 0;
+			return NEXT_END;
 		avail = h->rlen - h->rpos;
 		if (avail > 0) {
 			switch (h->mode) {
@@ -387,7 +392,8 @@ httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadl
 				    cap, &k, &perr);
 				if (used < 0) {
 					errno = EPROTO;
-					return httpc_fail(h, "%s", perr);
+					httpc_fail(h, "%s", perr);
+					return NEXT_BAD;
 				}
 				h->rpos += (size_t)used;
 				h->ended = h->ck.done;
@@ -409,7 +415,7 @@ httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadl
 			}
 			if (k > 0) {
 				*n = k;
-				return 1;
+				return NEXT_BYTES;
 			}
 			if (h->ended || h->rpos < h->rlen)
 				continue;
@@ -417,14 +423,15 @@ httpc_body_next(struct httpc *h, char *out, size_t cap, size_t *n, int64_t deadl
 		h->rpos = h->rlen = 0;
 		r = httpc_read(h, h->rbuf, HTTPC_RBUF, deadline);
 		if (r < 0)
-			return -2;
+			return NEXT_IO;
 		if (r == 0) {
 			if (h->mode == BODY_CLOSE) {
 				h->ended = 1;
-				return 0;
+				return NEXT_END;
 			}
 			errno = ECONNRESET;
-			return httpc_fail(h, "connection closed before the end of the response body");
+			httpc_fail(h, "connection closed before the end of the response body");
+			return NEXT_BAD;
 		}
 		h->rlen = (size_t)r;
 	}
@@ -437,7 +444,8 @@ httpc_body_all(struct httpc *h, struct httpc_reply *r, int64_t deadline)
 	/* One byte over the limit is room to notice that the limit was passed. */
 	struct buf	 b = { .max = HTTP_MAX_BODY + 1 };
 	size_t		 n;
-	int		 rc, e;
+	enum body_next	 rc;
+	int		 e;
 
 	if (buf_reserve(&b, h->mode == BODY_LENGTH ? (size_t)h->left : HTTPC_BODY_START) != 0)
 		goto fail;
@@ -445,12 +453,12 @@ httpc_body_all(struct httpc *h, struct httpc_reply *r, int64_t deadline)
 		if (b.len == b.cap && !h->ended && buf_reserve(&b, 1) != 0)
 			goto fail;
 		rc = httpc_body_next(h, b.p + b.len, b.cap - b.len, &n, deadline);
-		if (rc == 0)
+		if (rc == NEXT_END)
 			break;
-		if (rc < 0) {
+		if (rc != NEXT_BYTES) {
 			e = errno;
 			buf_free(&b);
-			if (rc == -2)
+			if (rc == NEXT_IO)
 				return httpc_fail_io(h, e, "read");
 			errno = e;
 			return -1;
@@ -603,27 +611,27 @@ httpc_stream_open(struct httpc *h, const char *path, struct httpc_reply *r)
 }
 
 /* Logs a stream failure and ends the stream. */
-static int
+static enum httpc_line
 httpc_stream_fail(struct httpc *h)
 {
 	httpc_report(h, "GET", h->spath != NULL ? h->spath : "(stream)");
 	httpc_drop(h);
-	return -1;
+	return HTTPC_LINE_FAILED;
 }
 
-int
+enum httpc_line
 httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 {
 	struct buf	*b = &h->lb;
 	char		*nl;
 	size_t		 n;
-	int		 rc;
+	enum body_next	 rc;
 
 	*line = NULL;
 	*len = 0;
 	if (!h->streaming) {
 		errno = EINVAL;
-		return -1;
+		return HTTPC_LINE_FAILED;
 	}
 	h->err[0] = '\0';
 	h->err_logged = 0;
@@ -634,7 +642,7 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 			*line = b->p + h->lstart;
 			*len = (size_t)(nl - *line);
 			h->lstart = h->lscan = (size_t)(nl - b->p) + 1;
-			return 1;
+			return HTTPC_LINE;
 		}
 		h->lscan = b->len;
 		if (b->len - h->lstart > HTTP_MAX_LINE) {
@@ -648,7 +656,7 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 				return httpc_stream_fail(h);
 			}
 			httpc_drop(h);
-			return 0;
+			return HTTPC_LINE_END;
 		}
 		if (h->lstart > 0) {
 			memmove(b->p, b->p + h->lstart, b->len - h->lstart);
@@ -663,15 +671,15 @@ httpc_stream_line(struct httpc *h, char **line, size_t *len, int64_t deadline)
 			return httpc_stream_fail(h);
 		}
 		rc = httpc_body_next(h, b->p + b->len, b->cap - b->len, &n, deadline);
-		if (rc == -2) {
+		if (rc == NEXT_IO) {
 			if (errno == ETIMEDOUT)
-				return -2;
+				return HTTPC_LINE_DEADLINE;
 			if (errno == EINTR)
-				return -1;
+				return HTTPC_LINE_FAILED;
 			httpc_fail_io(h, errno, "read");
 			return httpc_stream_fail(h);
 		}
-		if (rc == -1)
+		if (rc == NEXT_BAD)
 			return httpc_stream_fail(h);
 		b->len += n;
 	}

@@ -56,11 +56,15 @@ int	httpc_do(struct httpc *, const char *method, const char *path,
 int	httpc_stream_open(struct httpc *, const char *path, struct httpc_reply *r);
 /*
  * Returns the next newline-terminated line of the open stream in *line (not including
- * the newline; NUL-terminated; valid until the next call): 1 for a line, 0 when the
- * stream ended cleanly, -2 when the deadline passed first (stream still usable), -1 on
- * error (logged unless errno is EINTR). Lines over HTTP_MAX_LINE are errors.
+ * the newline; NUL-terminated; valid until the next call), as enum httpc_line says. Lines over HTTP_MAX_LINE are errors.
  */
-int	httpc_stream_line(struct httpc *, char **line, size_t *len, int64_t deadline);
+enum httpc_line {
+	HTTPC_LINE = 1,			/* *line holds the next line */
+	HTTPC_LINE_END = 0,		/* the stream ended cleanly (and is closed) */
+	HTTPC_LINE_FAILED = -1,		/* logged unless errno is EINTR; the stream is closed */
+	HTTPC_LINE_DEADLINE = -2,	/* the deadline came first; the stream is still usable */
+};
+enum httpc_line	httpc_stream_line(struct httpc *, char **line, size_t *len, int64_t deadline);
 /* Drops the stream's connection; the next request reconnects. */
 void	httpc_stream_close(struct httpc *);
 

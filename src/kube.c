@@ -466,9 +466,9 @@ kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 	for (;;) {
 		char	*line;
 		size_t	 len;
-		int	 n = httpc_stream_line(kb->watch, &line, &len, deadline);
+		enum httpc_line	n = httpc_stream_line(kb->watch, &line, &len, deadline);
 
-		if (n == 1) {
+		if (n == HTTPC_LINE) {
 			if (len == 0)
 				continue;
 			rc = watch_event(kb, kb->watch_what, line, len, cm);
@@ -478,9 +478,9 @@ kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 				return rc;	/* the stream stays open */
 			break;
 		}
-		if (n == -2)
+		if (n == HTTPC_LINE_DEADLINE)
 			return KUBE_WATCH_DEADLINE;	/* the stream stays open */
-		if (n == 0)
+		if (n == HTTPC_LINE_END)
 			rc = KUBE_WATCH_RESTART;
 		else
 			rc = errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
