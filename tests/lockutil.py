@@ -68,3 +68,45 @@ class Lock:
                 "data": {"holder": text, "fence": fence}}
         r = self.cluster.kubectl("apply", "-f", "-", input=json.dumps(body))
         assert r.returncode == 0, r.stderr
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    """Polls pred() every 50 ms until it is truthy (returned) or timeout seconds pass."""
+    import time
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def alive(pid):
+    """True while pid is a running process (a zombie counts as ended)."""
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def token_kubeconfig(path, server):
+    """Writes a kubeconfig for server (http://...) with a bearer token; returns its path."""
+    path = pathlib.Path(path)
+    path.write_text(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: {server}
+users:
+- name: u
+  user:
+    token: abc
+contexts:
+- name: x
+  context: {{cluster: c, user: u}}
+current-context: x
+""")
+    return str(path)

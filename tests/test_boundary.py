@@ -14,32 +14,13 @@ import time
 
 import pytest
 
-from lockutil import BIN, Lock, run
+from lockutil import BIN, Lock, run, wait_for, alive, token_kubeconfig
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
 
-def wait_for(pred, timeout=30, what="condition"):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
-def alive(pid):
-    """True while pid is a running process (a zombie counts as ended)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 def start_run(lock, script, tmp_path, extra=(), preexec_fn=None):
@@ -319,23 +300,8 @@ def black_hole(tmp_path):
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    kc = tmp_path / "black-hole.kubeconfig"
-    kc.write_text(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: http://127.0.0.1:{srv.getsockname()[1]}
-users:
-- name: u
-  user:
-    token: abc
-contexts:
-- name: x
-  context: {{cluster: c, user: u}}
-current-context: x
-""")
-    yield str(kc)
+    yield token_kubeconfig(tmp_path / "black-hole.kubeconfig",
+                           f"http://127.0.0.1:{srv.getsockname()[1]}")
     stop.set()
     t.join()
     for c in held:
@@ -387,23 +353,8 @@ def long_rv_server(tmp_path):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
-    kc = tmp_path / "long-rv.kubeconfig"
-    kc.write_text(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: http://127.0.0.1:{srv.server_address[1]}
-users:
-- name: u
-  user:
-    token: abc
-contexts:
-- name: x
-  context: {{cluster: c, user: u}}
-current-context: x
-""")
-    yield str(kc)
+    yield token_kubeconfig(tmp_path / "long-rv.kubeconfig",
+                           f"http://127.0.0.1:{srv.server_address[1]}")
     srv.shutdown()
     srv.server_close()
 

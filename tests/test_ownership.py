@@ -4,14 +4,13 @@ the lock across steps run in shells of their own; holder details (reason, CI con
 """
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import time
 
 import pytest
 
-from lockutil import BIN, Lock
+from lockutil import BIN, Lock, wait_for, alive
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
@@ -37,22 +36,8 @@ def flags(lock):
     return f"--kubeconfig '{lock.cluster.kubeconfig()}' --name {lock.name}"
 
 
-def wait_for(pred, timeout=30, what="condition"):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
-def alive(pid):
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 # 1. Exec-safe and subshell-safe; never a sibling.

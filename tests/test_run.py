@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lockutil import BIN, Lock
+from lockutil import BIN, Lock, wait_for
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
@@ -17,14 +17,6 @@ def start_run(lock, *cmd, extra=(), **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-def wait_for(pred, timeout=30, what="condition"):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("script,code", [
