@@ -854,7 +854,11 @@ hold_still_ours(const struct lock_ctx *c, struct lock_hold *h, const struct kube
 		    c->ns, c->name, why);
 		return LOCK_LOST;
 	}
-	ours = r.token == h->token && is_me(c, &r);
+	/*
+	 * Ours while the record names this very holder: a second `acquire --keep` of the
+	 * same job that took over the renewing leaves the first keeper nothing to do.
+	 */
+	ours = r.token == h->token && r.pid == c->me->pid && strcmp(r.host, c->me->host) == 0;
 	if (ours && strlen(r.start_time) >= sizeof(h->start_time)) {
 		/* Not what we wrote, and not to be cut when we write it back. */
 		log_error("lock %s/%s was overwritten while the command ran: its start-time is "

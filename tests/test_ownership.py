@@ -303,3 +303,19 @@ def test_try_once_waiters_never_take_a_lease_that_is_being_renewed(cluster):
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+def test_a_second_keep_of_the_same_job_takes_over_and_the_first_keeper_ends(cluster):
+    lock = Lock(cluster)
+    r = step(f"'{BIN}' acquire {flags(lock)} --ttl 3s --keep --owner job-a", clean_env())
+    assert r.returncode == 0, r.stderr
+    first = int(lock.query()["pid"])
+    r = step(f"'{BIN}' acquire {flags(lock)} --ttl 3s --keep --owner job-a", clean_env())
+    assert r.returncode == 0, r.stderr
+    second = int(lock.query()["pid"])
+    assert second != first
+    wait_for(lambda: not alive(first), timeout=10, what="the first keeper to end")
+    time.sleep(2)
+    assert lock.query()["pid"] == str(second), "only the second keeper renews"
+    assert step(f"'{BIN}' release {flags(lock)} --owner job-a", clean_env()).returncode == 0
+    wait_for(lambda: not alive(second), timeout=10, what="the second keeper to end")
