@@ -6,7 +6,8 @@
 #  3. the static binary, and the same sources under ASan/UBSan;
 #  4. unit tests and fuzz-corpus replays, under the sanitizers;
 #  5. the integration suite against a real local kube-apiserver + etcd, first with the
-#     static binary, then the core of it again with the sanitizer build.
+#     static binary, then the core of it (the actions, the process boundary, ownership)
+#     again with the sanitizer build.
 # Ends with one line "total: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +54,8 @@ python3 -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log/pytest" || statu
 count "$log/pytest"
 
 CARRIER_LOCK_BIN=$PWD/build/asan/carrier-lock python3 -m pytest -q -p no:cacheprovider \
-	tests/test_lock.py 2>&1 | tee "$log/pytest-asan" || status=1
+	tests/test_lock.py tests/test_boundary.py tests/test_ownership.py 2>&1 |
+	tee "$log/pytest-asan" || status=1
 count "$log/pytest-asan"
 
 [ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
