@@ -5,12 +5,18 @@
  * Checks, beyond the sanitizers: success yields a scheme, host, port, namespace and
  * context; kcfg_free leaves the struct zeroed. Error messages go to /dev/null while
  * kcfg_load runs; sanitizer reports still go to the real stderr.
+ *
+ * The directory is on tmpfs (/dev/shm) when there is one, else in $TMPDIR or /tmp, and
+ * the file is rewritten in place with write(2), never truncated to zero first: on ext4,
+ * truncating a file to zero and closing it forces writeback (auto_da_alloc), which made
+ * every input a disk write (a 2-minute run managed ~1,500 executions a second).
  */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kcfg.h"
@@ -31,7 +37,14 @@ cleanup(void)
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/fuzz_kcfg.XXXXXX");
+	const char	*tmp = getenv("TMPDIR");
+	struct stat	 st;
+
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
+	else if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/fuzz_kcfg.XXXXXX", tmp);
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/config", dir);
@@ -66,15 +79,20 @@ run(const char *context)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	FILE	*f;
+	size_t	off;
+	ssize_t	w;
+	int	fd;
 
 	if (dir[0] == '\0')
 		setup();
-	if ((f = fopen(path, "wb")) == NULL)
+	/* Overwrite, then cut to size: no truncation to zero (see the top). */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		abort();
-	if (size > 0 && fwrite(data, 1, size, f) != size)
+	for (off = 0; off < size; off += (size_t)w)
+		if ((w = pwrite(fd, data + off, size - off, (off_t)off)) <= 0)
+			abort();
+	if (ftruncate(fd, (off_t)size) != 0 || close(fd) != 0)
 		abort();
-	fclose(f);
 	run(NULL);
 	run("a");
 	return 0;
