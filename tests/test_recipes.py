@@ -31,6 +31,7 @@ Every test uses a lock of its own (the docs' `carrier-lock` is a wrapper that ad
 docs). Each heavy "test" appends enter/tick/leave lines with timestamps to one shared
 file; assert_no_overlap reads it.
 """
+import errno
 import itertools
 import os
 import pathlib
@@ -187,9 +188,21 @@ class Proc:
     """A step's process, as a runner starts it and waits for it."""
 
     def __init__(self, argv, env, cwd, new_session=False, outfile=None):
-        self.p = subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=new_session,
-                                  stdin=subprocess.DEVNULL,
-                                  stdout=outfile or subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Another pipeline's thread may fork while this one's step script is still open
+        # for writing: that child holds it until its own exec, and exec here gets
+        # ETXTBSY. A runner that writes its scripts under a lock never sees that.
+        for attempt in range(50):
+            try:
+                self.p = subprocess.Popen(argv, env=env, cwd=cwd,
+                                          start_new_session=new_session,
+                                          stdin=subprocess.DEVNULL,
+                                          stdout=outfile or subprocess.PIPE,
+                                          stderr=subprocess.STDOUT)
+                break
+            except OSError as e:
+                if e.errno != errno.ETXTBSY or attempt == 49:
+                    raise
+                time.sleep(0.02)
         self.out = []
         self.reader = None
         if outfile is None:
@@ -629,10 +642,13 @@ def test_racing_pipelines_never_overlap_and_both_finish(site, kind):
     a = RUNNERS[kind](site, 1, heavy=1.0)
     b = RUNNERS[kind](site, 2, heavy=1.0, heavy_exit=1)
     cleanup = Periodic(site, kind)
-    a.start()
-    b.start()
-    a.join()
-    b.join()
+    try:
+        a.start()
+        b.start()
+        a.join()
+        b.join()
+    finally:
+        cleanup.stopping.set()  # also when a pipeline failed: no loop runs on after it
     cleanup.stop()
     assert_no_overlap(site, [a.id, b.id])
     assert sections_ended(site, a.id) and sections_ended(site, b.id)
