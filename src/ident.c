@@ -30,22 +30,10 @@ read_small(const char *path, char *buf, size_t bufsz)
 	return n;
 }
 
-/* 1 when /proc says pid is a zombie or dead (state Z or X); 0 otherwise or unknown. */
-static int
-proc_ended(long pid)
-{
-	char		 path[64], stat[STAT_MAX];
-	const char	*p;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (read_small(path, stat, sizeof(stat)) <= 0 || (p = strrchr(stat, ')')) == NULL)
-		return 0;
-	return (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
-}
 
 /*
  * Field n (>= 3) of /proc/pid/stat, after the command name (which may hold spaces and
- * parentheses: fields restart after the last ')'), as decimal digits into buf.
+ * parentheses: fields restart after the last ')'), into buf; -1 when it does not fit.
  */
 static int
 stat_field(long pid, int n, char *buf, size_t bufsz)
@@ -63,12 +51,22 @@ stat_field(long pid, int n, char *buf, size_t bufsz)
 		if ((p = strchr(p + 1, ' ')) == NULL)
 			return -1;
 	p++;
-	len = strspn(p, "0123456789");
+	len = strcspn(p, " \n");
 	if (len == 0 || len >= bufsz)
 		return -1;
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	return 0;
+}
+
+/* 1 when /proc says pid is a zombie or dead (state Z or X); 0 otherwise or unknown. */
+static int
+proc_ended(long pid)
+{
+	char	state[2];
+
+	return stat_field(pid, 3, state, sizeof(state)) == 0 &&
+	    (state[0] == 'Z' || state[0] == 'X');
 }
 
 #define IDENT_MAX_DEPTH	128	/* ancestors looked at; process trees are far flatter */
@@ -99,7 +97,9 @@ ident_is_self_or_ancestor(long pid, const char *proc_start)
 int
 ident_proc_start(long pid, char *buf, size_t bufsz)
 {
-	return stat_field(pid, 22, buf, bufsz);
+	if (stat_field(pid, 22, buf, bufsz) != 0 || buf[strspn(buf, "0123456789")] != '\0')
+		return -1;
+	return 0;
 }
 
 static void

@@ -17,7 +17,7 @@
 #include "record.h"
 #include "sig.h"
 
-#define KEEPER_RETRY_MS	1000	/* pause after a failed renewal or watch */
+#define KEEPER_RETRY_MS	1000	/* pause after a failed watch */
 
 /* What the keeper tells acquire, once, through a pipe. */
 struct keeper_report {
@@ -29,11 +29,8 @@ struct keeper_report {
 static void
 keeper_hold(const struct lock_ctx *c, struct lock_hold *h)
 {
-	int64_t	next_renew = clock_deadline(c->ttl_ms / 3);
-
 	for (;;) {
 		enum lock_outcome	o;
-		int64_t			until;
 
 		if (sig_pending()) {
 			lock_hold_unwatch(c, h);
@@ -42,19 +39,7 @@ keeper_hold(const struct lock_ctx *c, struct lock_hold *h)
 			lock_release(c);
 			return;
 		}
-		if (clock_left(lock_hold_lease_end(c, h)) == 0)
-			return;		/* could not renew: the lease runs out */
-		if (clock_left(next_renew) == 0) {
-			if ((o = lock_hold_renew(c, h)) == LOCK_LOST)
-				return;
-			next_renew = clock_deadline(o == LOCK_OK ? c->ttl_ms / 3 : KEEPER_RETRY_MS);
-			continue;
-		}
-		until = next_renew;
-		if (lock_hold_lease_end(c, h) < until)
-			until = lock_hold_lease_end(c, h);
-		o = lock_hold_watch(c, h, until);
-		if (o == LOCK_LOST)
+		if ((o = lock_hold_tend(c, h, CLOCK_NEVER)) == LOCK_LOST)
 			return;
 		if (o == LOCK_ERR)
 			sig_nap(KEEPER_RETRY_MS);

@@ -33,6 +33,7 @@
 #define LOCK_STATUS_EVERY_MS	30000	/* how often a waiter says who holds the lock */
 #define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
 _Static_assert(LOCK_RV_SIZE == KUBE_RV_MAX + 1, "versions are never cut");
+#define LOCK_HOLD_RETRY_MS	1000	/* a holder's next try after a failed renewal */
 #define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
 #define LOCK_DETAILS_MAX	2200	/* holder_details(): four values of CI_TEXT_MAX */
 #define LOCK_SERVER_SLACK_MS	2000	/* both server times are whole seconds */
@@ -896,7 +897,7 @@ hold_read(const struct lock_ctx *c, struct kube_cm *cm)
 	return LOCK_LOST;
 }
 
-enum lock_outcome
+static enum lock_outcome
 lock_hold_check(const struct lock_ctx *c, struct lock_hold *h)
 {
 	struct kube_cm		cm;
@@ -916,11 +917,16 @@ lock_hold_acquire(const struct lock_ctx *c, struct lock_hold *h)
 
 	if ((o = lock_acquire(c, &h->token, &h->last_renewed)) != LOCK_OK)
 		return o;
+	h->next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
 	/* Our record's version, to watch from; LOCK_ERR here is retried while holding. */
 	return lock_hold_check(c, h) == LOCK_LOST ? LOCK_LOST : LOCK_OK;
 }
 
-enum lock_outcome
+/*
+ * Rewrites our record (renewals + 1, h->cmd in it), conditional on the version just
+ * read, if it is still ours. LOCK_OK renewed, LOCK_LOST, LOCK_ERR could not tell (retry).
+ */
+static enum lock_outcome
 lock_hold_renew(const struct lock_ctx *c, struct lock_hold *h)
 {
 	struct kube_cm		 cur, now;
@@ -969,7 +975,8 @@ lock_hold_unwatch(const struct lock_ctx *c, struct lock_hold *h)
 	h->watching = 0;
 }
 
-enum lock_outcome
+/* Watches the lock until "until", opening a watch when none is open (lock_hold_tend). */
+static enum lock_outcome
 lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
 {
 	struct kube_cm		ev;
@@ -1012,10 +1019,44 @@ lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
 	}
 }
 
-int64_t
+/*
+ * When our lease ends by our own clock (CLOCK_NEVER without a ttl): a tenth of the ttl
+ * before a waiter may take the lock over (a waiter counts from when it saw our last
+ * write, which is after we sent it), so that our command is being stopped before anyone
+ * else may start.
+ */
+static int64_t
 lock_hold_lease_end(const struct lock_ctx *c, const struct lock_hold *h)
 {
 	if (c->ttl_ms <= 0)
 		return CLOCK_NEVER;
 	return h->last_renewed + c->ttl_ms - c->ttl_ms / 10;
+}
+
+enum lock_outcome
+lock_hold_tend(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
+{
+	enum lock_outcome	o;
+	int64_t			end = lock_hold_lease_end(c, h);
+
+	if (clock_left(end) == 0) {
+		log_error("lock %s/%s could not be renewed within its ttl; it may be taken over",
+		    c->ns, c->name);
+		lock_hold_unwatch(c, h);
+		return LOCK_LOST;
+	}
+	if (clock_left(h->next_renew) == 0) {
+		if ((o = lock_hold_renew(c, h)) == LOCK_LOST)
+			return o;
+		if (o != LOCK_OK)
+			h->next_renew = clock_deadline(LOCK_HOLD_RETRY_MS);
+		else
+			h->next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
+		return LOCK_OK;
+	}
+	if (h->next_renew < until)
+		until = h->next_renew;
+	if (end < until)
+		until = end;
+	return lock_hold_watch(c, h, until);
 }

@@ -60,12 +60,14 @@ enum lock_outcome	lock_cleanup(const struct lock_ctx *);
 /*
  * Holding the lock for a while (run): take it, then keep checking that it is still ours,
  * renew its lease and watch it, on one version of the record at a time. The caller owns
- * the struct and reads only token and cmd; everything else is lock.c's.
+ * the struct, sets cmd and may set next_renew; everything else is lock.c's.
  */
 struct lock_hold {
 	uint64_t		 token;
 	const struct ident	*cmd;		/* the command run for the holder, or NULL */
 	int64_t			 last_renewed;	/* clock_ms() when our last write was sent */
+	int64_t			 next_renew;	/* when to write the record again (the caller may
+						   bring it forward); CLOCK_NEVER: not again */
 	uint64_t		 renewals;
 	char			 rv[LOCK_RV_SIZE];	/* our record's last known version */
 	char			 watch_rv[LOCK_RV_SIZE];	/* where to watch from */
@@ -76,26 +78,16 @@ struct lock_hold {
 
 /* lock_acquire, then a read of the record it wrote. LOCK_LOST when gone at once. */
 enum lock_outcome	lock_hold_acquire(const struct lock_ctx *, struct lock_hold *);
-/* Reads the lock: LOCK_OK still ours, LOCK_LOST, LOCK_ERR could not tell (retry). */
-enum lock_outcome	lock_hold_check(const struct lock_ctx *, struct lock_hold *);
 /*
- * Rewrites our record (renewals + 1, h->cmd in it), conditional on the version just
- * read, if it is still ours. LOCK_OK renewed, LOCK_LOST, LOCK_ERR could not tell (retry).
+ * Keeps the lock held until clock_ms() deadline "until": rewrites the record when
+ * h->next_renew comes (renewals + 1, h->cmd in it; then every ttl/3, or never without a
+ * ttl; a failed write is tried again a second later), and watches it in between.
+ * LOCK_OK: nothing that matters happened (call again); LOCK_LOST: the lock is not ours
+ * any more, or could not be renewed before our own end of the lease, a tenth of the ttl
+ * before anyone may take it over (logged); LOCK_INTERRUPTED: a signal; LOCK_ERR: the
+ * watch could not be kept open (logged; pause, then call again).
  */
-enum lock_outcome	lock_hold_renew(const struct lock_ctx *, struct lock_hold *);
-/*
- * Watches the lock until clock_ms() deadline "until" (opening a watch when none is open).
- * LOCK_OK: no change that matters (call again); LOCK_LOST; LOCK_INTERRUPTED: a signal;
- * LOCK_ERR: the watch could not be kept open (already logged; pause, then call again).
- */
-enum lock_outcome	lock_hold_watch(const struct lock_ctx *, struct lock_hold *, int64_t until);
+enum lock_outcome	lock_hold_tend(const struct lock_ctx *, struct lock_hold *, int64_t until);
 void			lock_hold_unwatch(const struct lock_ctx *, struct lock_hold *);
-/*
- * When our lease ends by our own clock (CLOCK_NEVER without a ttl): a tenth of the ttl
- * before a waiter may take the lock over (a waiter counts from when it saw our last
- * write, which is after we sent it), so that our command is being stopped before anyone
- * else may start.
- */
-int64_t			lock_hold_lease_end(const struct lock_ctx *, const struct lock_hold *);
 
 #endif

@@ -30,7 +30,7 @@
 #define RUN_STATUS_NOTFOUND	127
 
 #define RUN_SLICE_MS		500	/* longest sleep without checking on the child */
-#define RUN_RETRY_MS		1000	/* pause after a failed renewal or read */
+#define RUN_RETRY_MS		1000	/* pause after a failed watch */
 
 struct run_state {
 	const struct lock_ctx	*c;
@@ -39,7 +39,6 @@ struct run_state {
 	pid_t			 child;
 	int			 status;	/* wait status once reaped */
 	int			 reaped;
-	int64_t			 next_renew;	/* CLOCK_NEVER: nothing to write until then */
 };
 
 /* Reaps the child if it ended. Returns 1 when it has. */
@@ -162,35 +161,13 @@ supervise(struct run_state *s)
 
 	for (;;) {
 		enum lock_outcome	o;
-		int64_t			until;
 
 		signals_handle(s);
 		if (child_reap(s)) {
 			lock_hold_unwatch(c, &s->h);
 			return 1;
 		}
-		if (clock_left(lock_hold_lease_end(c, &s->h)) == 0) {
-			log_error("lock %s/%s could not be renewed within its ttl; it may be "
-			    "taken over", c->ns, c->name);
-			lock_hold_unwatch(c, &s->h);
-			return 0;
-		}
-		if (clock_left(s->next_renew) == 0) {
-			if ((o = lock_hold_renew(c, &s->h)) == LOCK_LOST)
-				return 0;
-			if (o != LOCK_OK)
-				s->next_renew = clock_deadline(RUN_RETRY_MS);
-			else
-				s->next_renew = c->ttl_ms > 0 ?
-				    clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
-			continue;
-		}
-		until = clock_deadline(RUN_SLICE_MS);
-		if (s->next_renew < until)
-			until = s->next_renew;
-		if (lock_hold_lease_end(c, &s->h) < until)
-			until = lock_hold_lease_end(c, &s->h);
-		o = lock_hold_watch(c, &s->h, until);
+		o = lock_hold_tend(c, &s->h, clock_deadline(RUN_SLICE_MS));
 		if (o == LOCK_LOST)
 			return 0;
 		if (o == LOCK_ERR)
@@ -222,7 +199,7 @@ run_locked(const struct lock_ctx *c, char *const argv[], int64_t kill_grace_ms,
 	if (ident_proc_start(s.child, s.cmd.proc_start, sizeof(s.cmd.proc_start)) != 0)
 		s.cmd.proc_start[0] = '\0';
 	s.h.cmd = &s.cmd;
-	s.next_renew = clock_ms();
+	s.h.next_renew = clock_ms();
 	if (!supervise(&s)) {
 		log_error("stopping %s (pid %ld): the lock is no longer ours", argv[0],
 		    (long)s.child);
