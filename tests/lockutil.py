@@ -110,3 +110,14 @@ contexts:
 current-context: x
 """)
     return str(path)
+
+
+def empty_root(binary, kubeconfig, tmp_path):
+    """A directory holding only the binary and a kubeconfig, as a FROM scratch image
+    would (chroot into it as root). Returns its path."""
+    import shutil
+    root = pathlib.Path(tmp_path) / "root"
+    root.mkdir()
+    shutil.copy(binary, root / "carrier-lock")
+    shutil.copy(kubeconfig, root / "kubeconfig")
+    return root

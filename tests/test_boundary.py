@@ -5,7 +5,6 @@ across a deleted ConfigMap, and bounded read-only calls (issue 8, defects 1 to 5
 import json
 import os
 import pathlib
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import time
 
 import pytest
 
-from lockutil import BIN, Lock, run, wait_for, alive, token_kubeconfig
+from lockutil import BIN, Lock, run, wait_for, alive, token_kubeconfig, empty_root
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
@@ -193,10 +192,7 @@ def test_closed_descriptors_in_an_empty_root(cluster, tmp_path):
     """No /dev/null to open in a FROM scratch image: descriptors are held all the same."""
     if os.geteuid() != 0 or BIN.endswith("asan/carrier-lock"):
         pytest.skip("needs root for chroot, and the static binary")
-    root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(BIN, root / "carrier-lock")
-    shutil.copy(cluster.kubeconfig(), root / "kubeconfig")
+    root = empty_root(BIN, cluster.kubeconfig(), tmp_path)
     lock = Lock(cluster)
     base = f"chroot '{root}' /carrier-lock --kubeconfig /kubeconfig --name {lock.name}"
     r = sh(f"{base} acquire --pid 9 -v <&- 2>&-")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lockutil import BIN, Lock, run, unique_name
+from lockutil import BIN, Lock, run, unique_name, empty_root
 
 pytestmark = pytest.mark.usefixtures("cluster")
 
@@ -172,10 +172,7 @@ def test_runs_in_an_empty_root_like_a_from_scratch_image(cluster, tmp_path):
     what a FROM scratch image gives it. Server by IP, so no resolver is needed either."""
     if os.geteuid() != 0 or BIN.endswith("asan/carrier-lock"):
         pytest.skip("needs root for chroot, and the static binary")
-    root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(BIN, root / "carrier-lock")
-    shutil.copy(cluster.kubeconfig(), root / "kubeconfig")
+    root = empty_root(BIN, cluster.kubeconfig(), tmp_path)
     name = unique_name()
 
     def inside(*args):

@@ -46,7 +46,7 @@ import uuid
 
 import pytest
 
-from lockutil import BIN, Lock
+from lockutil import BIN, Lock, alive
 
 try:
     import yaml     # only to cross-check the small YAML readers below, when installed
@@ -126,14 +126,6 @@ def adapt(text, ttl):
 
 
 # Processes.
-
-def alive(pid):
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
-
 
 def procs_with_env(name, value):
     """Live processes whose environment has NAME=VALUE, found as Jenkins' ProcessTreeKiller
