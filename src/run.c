@@ -208,10 +208,19 @@ run_locked(const struct lock_ctx *c, char *const argv[], int64_t kill_grace_ms,
 		return LOCK_LOST;
 	}
 	res->status = s.status;
-	/* Release even after a forwarded signal: those were meant for the child. */
+	/*
+	 * Release even after a forwarded signal: those were meant for the child. One more
+	 * arriving during the release (make, for one, passes its SIGTERM on to us after the
+	 * process group got it) is one of those too: the release is tried again; only a
+	 * further one cuts it short.
+	 */
 	while (sig_take() != 0)
 		;
-	o = lock_release(c);
+	if ((o = lock_release(c)) == LOCK_INTERRUPTED) {
+		while (sig_take() != 0)
+			;
+		o = lock_release(c);
+	}
 	if (o == LOCK_NOT_OWNER) {
 		/* Taken over before we could release: the lease ran out while CMD ran. */
 		log_error("the lock was lost before %s ended", argv[0]);
