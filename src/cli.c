@@ -87,6 +87,10 @@ cli_usage(void)
 "  --ttl DUR                the holder must renew within DUR, or anyone may take\n"
 "                           the lock over (run renews by itself, about every DUR/3;\n"
 "                           acquire by the holder renews); default: never expires\n"
+"  --queue-ttl DUR          acquire, run: a waiter's place in the queue (a Lease it\n"
+"                           renews every DUR/2) lasts DUR after its last renewal;\n"
+"                           a waiter killed within DUR of its turn delays the next\n"
+"                           one by at most 10s (default 5m)\n"
 "  --kill-grace DUR         run: after a lost lock, SIGTERM, then SIGKILL after DUR\n"
 "                           (default 10s)\n"
 "  --pid PID                owner PID (default: the calling process, our parent;\n"
@@ -281,6 +285,8 @@ static const struct cli_flag {
 	    NULL, "examples: 30s, 1m", 0 },
 	{ "--ttl", NULL, FLAG_DURATION, offsetof(struct cli, ttl_ms), NULL,
 	    "at least 1s; examples: 30s, 10m", 1000 },
+	{ "--queue-ttl", NULL, FLAG_DURATION, offsetof(struct cli, queue_ttl_ms), NULL,
+	    "at least 2s; examples: 5m, 30s", 2000 },
 	{ "--kill-grace", NULL, FLAG_DURATION, offsetof(struct cli, kill_grace_ms), NULL,
 	    "examples: 10s, 1m, 0", 0 },
 };
@@ -333,6 +339,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 	c->max_wait_ms = -1;
 	c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
 	c->kill_grace_ms = CLI_DEFAULT_KILL_GRACE_MS;
+	c->queue_ttl_ms = CLI_DEFAULT_QUEUE_TTL_MS;
 
 	for (i = 1; i < argc; i++) {
 		const char		*arg = argv[i], *val, *eq;

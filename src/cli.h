@@ -22,6 +22,7 @@ enum cli_action {
 #define CLI_DEFAULT_NAME		"carrier-lock"
 #define CLI_DEFAULT_TIMEOUT_MS		30000
 #define CLI_DEFAULT_KILL_GRACE_MS	10000
+#define CLI_DEFAULT_QUEUE_TTL_MS	300000	/* a waiter's place: renewed every 2m30s */
 
 struct cli {
 	enum cli_action	 action;
@@ -35,6 +36,7 @@ struct cli {
 	int64_t		 request_timeout_ms;
 	int64_t		 ttl_ms;	/* 0: the lock never expires */
 	int64_t		 kill_grace_ms;	/* run: SIGTERM to SIGKILL */
+	int64_t		 queue_ttl_ms;	/* acquire, run: a waiter's place lasts this unless renewed */
 	char		**cmd;		/* run: the command after "--" */
 	const char	*owner;		/* --owner KEY, or NULL */
 	const char	*reason;	/* --reason TEXT, or NULL */

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "kcfg.h"
 #include "kube.h"
+#include "kube_int.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -494,4 +495,27 @@ void
 kube_watch_close(struct kube *kb)
 {
 	httpc_stream_close(kb->watch);
+}
+
+/* For kube_lease.c (kube_int.h): the same request path, outcomes and time stamps. */
+enum kube_rc
+kube_call(struct kube *kb, const char *method, const char *path, const char *body,
+    size_t len, const char *what, struct httpc_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (httpc_do(kb->api, method, path, body, len, r) != 0)
+		return transport_failed();
+	return classify(kb, what, r);
+}
+
+const char *
+kube_url(const struct kube *kb)
+{
+	return kb->url;
+}
+
+int64_t
+kube_last_written(const struct json *j, int meta)
+{
+	return last_written(j, meta);
 }

@@ -102,4 +102,59 @@ enum kube_watch_rc kube_watch_open(struct kube *, const char *ns, const char *na
 enum kube_watch_rc kube_watch_next(struct kube *, int64_t deadline, struct kube_cm *cm);
 void		 kube_watch_close(struct kube *);
 
+/*
+ * The waiters' queue: one coordination.k8s.io/v1 Lease per waiter, labelled
+ * KUBE_LEASE_LABEL=<the lock's label value> and annotated with the lock's full name, the
+ * waiter's record and its ticket. What those mean is lock_queue.c's; these calls only
+ * store and read them. Failures are reported as for ConfigMaps ("create leases ...").
+ */
+#define KUBE_LEASE_LABEL	"carrier-lock.io/lock"
+#define KUBE_LEASE_MAX		1000	/* most Leases one list takes; more is an error */
+
+struct kube_lease {
+	char		*ns;		/* metadata.namespace */
+	char		*name;		/* metadata.name (1 to 253 bytes) */
+	char		*rv;		/* metadata.resourceVersion (1 to KUBE_RV_MAX bytes) */
+	char		*lock;		/* annotation: the lock's name, or NULL */
+	char		*record;	/* annotation: the waiter's record, or NULL */
+	uint64_t	 ticket;	/* annotation, else rv as a number (a Lease never updated
+					   has the revision of its creation); 0 when neither is */
+	int64_t		 duration_s;	/* spec.leaseDurationSeconds, 0 when absent */
+	int64_t		 written;	/* newest managedFields time (epoch s), 0 unknown */
+	int64_t		 created;	/* metadata.creationTimestamp (epoch s), 0 unknown */
+};
+
+struct kube_leases {
+	struct kube_lease	*v;
+	size_t			 n;
+	int64_t			 server_now;	/* the reply's Date (epoch s), 0 unknown */
+};
+
+void		 kube_lease_clear(struct kube_lease *);
+void		 kube_leases_clear(struct kube_leases *);
+/*
+ * POST a Lease named PREFIX plus a suffix the server chooses (metadata.generateName),
+ * labelled label, with the annotations lock and record, leaseDurationSeconds duration_s
+ * and holderIdentity holder. On KUBE_OK *out is the Lease as created (clear it after).
+ */
+enum kube_rc	 kube_lease_create(struct kube *, const char *ns, const char *prefix,
+		    const char *label, const char *lock, const char *record,
+		    int64_t duration_s, const char *holder, struct kube_lease *out);
+/*
+ * PUT l again, conditional on l->rv, with a new renewTime and the annotation ticket =
+ * l->ticket (labels as label, holderIdentity holder). On KUBE_OK l->rv and l->written
+ * are the new ones. KUBE_NOT_FOUND: deleted; KUBE_CONFLICT: changed by someone else.
+ */
+enum kube_rc	 kube_lease_renew(struct kube *, const char *label, const char *holder,
+		    struct kube_lease *l);
+/*
+ * GET the Leases labelled label (NULL: every Lease with the label KUBE_LEASE_LABEL) in ns
+ * (NULL: in all namespaces). On KUBE_OK *out holds them (clear it after).
+ */
+enum kube_rc	 kube_lease_list(struct kube *, const char *ns, const char *label,
+		    struct kube_leases *out);
+/* DELETE ns/name, only while its resourceVersion is rv (NULL: any). 404 is KUBE_NOT_FOUND. */
+enum kube_rc	 kube_lease_delete(struct kube *, const char *ns, const char *name,
+		    const char *rv);
+
 #endif

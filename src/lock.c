@@ -20,6 +20,7 @@
 #include "ident.h"
 #include "kube.h"
 #include "lock.h"
+#include "lock_int.h"
 #include "log.h"
 #include "record.h"
 #include "sig.h"
@@ -77,7 +78,8 @@ backoff(const struct lock_ctx *c, int n)
 	return sig_pending() ? -1 : 0;
 }
 
-static enum kube_rc free_lock(const struct lock_ctx *, const struct kube_cm *, uint64_t);
+static enum kube_rc free_lock(const struct lock_ctx *, const struct kube_cm *, uint64_t,
+    const char *);
 
 /* The fencing counter stored beside the record (0 when absent); -1 when not a number. */
 static int
@@ -163,19 +165,43 @@ report_corrupt(const struct lock_ctx *c, const char *holder, const char *why)
 	    log_sanitize(show, sizeof(show), holder, strlen(holder)));
 }
 
-static void
-say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline)
+/* "1st", "2nd", "3rd", "4th", ..., "11th", "12th", "13th", "21st", ... */
+static const char *
+ordinal(int n, char *buf, size_t bufsz)
 {
-	char	left[64], more[LOCK_DETAILS_MAX];
+	const char	*suf = "th";
 
+	if (n % 100 < 11 || n % 100 > 13)
+		suf = n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+	snprintf(buf, bufsz, "%d%s", n, suf);
+	return buf;
+}
+
+/*
+ * Who holds the lock, and our place: "...; 3rd in line, waiting 12m0s of 2h0m0s". The
+ * place is known once the queue was read (the first time after LOCK_STATUS_EVERY_MS,
+ * then whenever the lock is free or expired) and counted down by each grant seen since.
+ */
+static void
+say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline,
+    const struct lock_queue *q, int64_t started)
+{
+	char	limit[64], waited[64], more[LOCK_DETAILS_MAX], place[48], nth[16];
+
+	place[0] = '\0';
+	if (q != NULL && lock_queue_joined(q) && q->position > 0)
+		snprintf(place, sizeof(place), "%s in line, ", ordinal(q->position, nth,
+		    sizeof(nth)));
+	else if (q != NULL && lock_queue_joined(q))
+		snprintf(place, sizeof(place), "in line, ");
 	if (deadline == CLOCK_NEVER)
-		snprintf(left, sizeof(left), "for ever");
+		snprintf(limit, sizeof(limit), "no limit");
 	else
-		duration_format(clock_left(deadline), left, sizeof(left));
-	log_info("lock %s/%s is held by host %s pid %ld since %s%s; waiting %s%s",
+		duration_format(deadline - started, limit, sizeof(limit));
+	duration_format(clock_ms() - started, waited, sizeof(waited));
+	log_info("lock %s/%s is held by host %s pid %ld since %s%s; %swaiting %s of %s",
 	    c->ns, c->name, r->host, r->pid, r->start_time,
-	    holder_details(r, more, sizeof(more)), deadline == CLOCK_NEVER ? "" : "up to ",
-	    left);
+	    holder_details(r, more, sizeof(more)), place, waited, limit);
 }
 
 /*
@@ -222,9 +248,14 @@ lease_note(struct lease_view *v, const struct kube_cm *cm, const struct record *
 /* An acquire's state across its reads. */
 struct acquire {
 	int64_t			deadline;	/* of --max-wait-time; CLOCK_NEVER */
+	int64_t			started;	/* clock_ms() when acquire began */
 	int64_t			next_status;	/* when to say again who holds the lock */
 	int64_t			sent_at;	/* clock_ms() when the winning write was sent */
+	int64_t			recheck;	/* when to read the queue again (CLOCK_NEVER) */
 	struct lease_view	lease;
+	struct lock_queue	q;
+	struct kube_cm		ev;		/* the change a wait ended on, read next */
+	int			have_ev;
 	int			fails;		/* failed calls in a row */
 	int			newly;		/* taken by this call (not held already) */
 };
@@ -248,9 +279,29 @@ wait_backoff(const struct lock_ctx *c, struct acquire *a, enum lock_outcome *o)
 	return WAIT_FAILED;
 }
 
+/* Whether r is a grant of the lock to our place in the queue. */
+static int
+granted_to_us(const struct acquire *a, const struct record *r)
+{
+	return lock_queue_joined(&a->q) && r->queue != NULL &&
+	    strcmp(r->queue, a->q.l.name) == 0;
+}
+
 /*
- * Waits on a watch for the held lock read at cm->rv to change in a way that matters:
- * freed, deleted, or its lease expired. Says every 30 s who holds it.
+ * Keeps our place in the queue while waiting; 0, or -1 when it was lost (we join again
+ * on the next read).
+ */
+static int
+wait_tend(const struct lock_ctx *c, struct acquire *a)
+{
+	return lock_queue_tend(c, &a->q) == KUBE_NOT_FOUND ? -1 : 0;
+}
+
+/*
+ * Waits on a watch for the lock read as cm to change in a way that matters: freed,
+ * deleted, handed to us, its lease expired, or a->recheck reached (the queue ahead may
+ * have moved). Renews our place in the queue when due; says every 30 s who holds it.
+ * A change that ends the wait is kept in a->ev, to be decided on without a read.
  */
 static enum wait_result
 wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *a,
@@ -259,32 +310,48 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 	struct record		r;
 	enum kube_watch_rc	rc;
 	const char		*why;
-	int64_t			expires, opened, deadline = a->deadline;
+	int64_t			expires = CLOCK_NEVER, opened, deadline = a->deadline;
 	enum wait_result	out = WAIT_READ_AGAIN;
+	int			held = !record_is_free(cm->holder);
 
-	if (record_parse(cm->holder, &r, &why) != 0)
+	memset(&r, 0, sizeof(r));
+	if (held && record_parse(cm->holder, &r, &why) != 0)
 		return WAIT_READ_AGAIN;
-	expires = lease_note(&a->lease, cm, &r);
+	/* Expired already: that was decided on (not our turn); a->recheck says when next. */
+	if (held && clock_left(expires = lease_note(&a->lease, cm, &r)) == 0)
+		expires = CLOCK_NEVER;
 	opened = clock_ms();
 	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
 		struct kube_cm	ev;
 		int64_t		until = deadline;
 
-		if (a->next_status < until)
+		if (held && a->next_status < until)
 			until = a->next_status;
 		if (expires < until)
 			until = expires;
+		if (a->recheck < until)
+			until = a->recheck;
+		if (lock_queue_joined(&a->q) && a->q.next_renew < until)
+			until = a->q.next_renew;
 		rc = kube_watch_next(c->kb, until, &ev);
 		if (rc == KUBE_WATCH_DEADLINE) {
-			if (clock_left(deadline) == 0 || clock_left(expires) == 0) {
+			if (clock_left(deadline) == 0 || clock_left(expires) == 0 ||
+			    clock_left(a->recheck) == 0 || wait_tend(c, a) != 0) {
 				kube_watch_close(c->kb);
 				if (clock_left(deadline) == 0)
 					out = WAIT_DEADLINE;
 				goto done;
 			}
-			if (clock_left(a->next_status) == 0) {
-				say_waiting(c, &r, deadline);
+			if (held && clock_left(a->next_status) == 0) {
+				if (lock_queue_joined(&a->q) && a->q.position == 0) {
+					int64_t		t;
+					enum kube_rc	qrc;
+
+					/* Our place, once; grants count it down from here. */
+					lock_queue_may_take(c, &a->q, NULL, &t, &qrc);
+				}
+				say_waiting(c, &r, deadline, &a->q, a->started);
 				a->next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
 			}
 			rc = KUBE_WATCH_CHANGED;
@@ -296,15 +363,24 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 		if (!record_is_free(ev.holder)) {
 			struct record nr;
 			if (record_parse(ev.holder, &nr, &why) == 0) {
-				record_clear(&r);
-				r = nr;
-				expires = lease_note(&a->lease, &ev, &r);
-				kube_cm_clear(&ev);
-				continue;
+				if (!granted_to_us(a, &nr)) {
+					/* Handed to someone ahead of us: one place closer. */
+					if (nr.queue != NULL && (!held || nr.token != r.token) &&
+					    a->q.position > 1)
+						a->q.position--;
+					record_clear(&r);
+					r = nr;
+					held = 1;
+					expires = lease_note(&a->lease, &ev, &r);
+					kube_cm_clear(&ev);
+					continue;
+				}
+				record_clear(&nr);
 			}
 		}
-		kube_cm_clear(&ev);
 		kube_watch_close(c->kb);
+		a->ev = ev;
+		a->have_ev = 1;
 		goto done;
 	}
 	switch (rc) {
@@ -350,7 +426,7 @@ settle_interrupted(const struct lock_ctx *c)
 
 	if (kube_cm_get(c->kb, c->ns, c->name, &cm) == KUBE_OK && !record_is_free(cm.holder) &&
 	    record_parse(cm.holder, &r, &why) == 0) {
-		if (is_me(c, &r) && free_lock(c, &cm, r.token) == KUBE_OK)
+		if (is_me(c, &r) && free_lock(c, &cm, r.token, r.queue) == KUBE_OK)
 			log_info("interrupted: freed lock %s/%s, which the interrupted request "
 			    "had taken", c->ns, c->name);
 		record_clear(&r);
@@ -485,35 +561,120 @@ acquire_ours(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 	return STEP_DONE;
 }
 
+/* Join the queue to wait; without one (e.g. a Role without leases), wait as a racer. */
+static enum acquire_step
+acquire_join(const struct lock_ctx *c, struct acquire *a, enum lock_outcome *o)
+{
+	enum kube_rc	rc;
+
+	if (lock_queue_joined(&a->q) || a->q.ever < 0)
+		return STEP_READ;
+	rc = lock_queue_join(c, &a->q);
+	if (rc == KUBE_OK)
+		return STEP_READ;
+	if (rc == KUBE_INTR) {
+		*o = LOCK_INTERRUPTED;
+		return STEP_DONE;
+	}
+	if (rc == KUBE_ERR) {
+		log_info("lock %s/%s: waiting without a place in its queue (first come is not "
+		    "first served)", c->ns, c->name);
+		a->q.ever = -1;
+	}
+	return STEP_READ;
+}
+
+/* --max-wait-time ran out while the lock was held (r) or free but others were first. */
+static enum acquire_step
+acquire_timeout(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
+{
+	char more[LOCK_DETAILS_MAX];
+
+	if (r != NULL)
+		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s%s",
+		    c->ns, c->name, r->host, r->pid, r->start_time,
+		    holder_details(r, more, sizeof(more)));
+	else
+		log_error("timed out: lock %s/%s is free, but waiters ahead of us in its queue "
+		    "are about to take it", c->ns, c->name);
+	*o = LOCK_TIMEOUT;
+	return STEP_DONE;
+}
+
+/* Waits (in the queue) for the lock read as cm to change; r is its holder or NULL. */
+static enum acquire_step
+acquire_wait(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *cm,
+    const struct record *r, enum lock_outcome *o)
+{
+	if (clock_left(a->deadline) == 0)
+		return acquire_timeout(c, r, o);
+	if (acquire_join(c, a, o) == STEP_DONE)
+		return STEP_DONE;
+	if (wait_tend(c, a) != 0)
+		return STEP_READ;
+	if (r != NULL && clock_left(a->next_status) == 0) {
+		say_waiting(c, r, a->deadline, &a->q, a->started);
+		a->next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
+	}
+	/* On WAIT_DEADLINE: read once more, then time out if still held. */
+	return wait_change(c, cm, a, o) == WAIT_FAILED ? STEP_DONE : STEP_READ;
+}
+
+/*
+ * Free, or held past its lease (r, whose grant's Lease, if any, no longer counts): ours
+ * to take when we are first in line. -1 on failure (*o set), else whether we are.
+ */
+static int
+acquire_our_turn(const struct lock_ctx *c, struct acquire *a, const struct record *r,
+    enum lock_outcome *o, enum acquire_step *step)
+{
+	enum kube_rc	rc;
+	int		may;
+
+	a->recheck = CLOCK_NEVER;
+	/* A newcomer takes a free lock at once: releases hand it on while others wait. */
+	if (r == NULL && !lock_queue_joined(&a->q))
+		return 1;
+	may = lock_queue_may_take(c, &a->q, r != NULL ? r->queue : NULL, &a->recheck, &rc);
+	if (may >= 0)
+		return may;
+	if (rc == KUBE_ERR && !lock_queue_joined(&a->q))
+		return 1;	/* no queue to read (the Role has no leases): race as before */
+	*step = acquire_failed(c, a, rc, o);
+	return -1;
+}
+
 /* Held by another: take it over if its lease expired, time out, or wait for a change. */
 static enum acquire_step
 acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *cm,
     const struct record *r, uint64_t fence, uint64_t *token, enum lock_outcome *o)
 {
-	char	ttl[32];
+	enum acquire_step	step;
+	char			ttl[32];
+	int			turn;
 
-	if (clock_left(lease_note(&a->lease, cm, r)) == 0) {
-		log_info("lock %s/%s of host %s pid %ld expired: not renewed within its ttl of "
-		    "%s; taking it over", c->ns, c->name, r->host, r->pid,
-		    duration_format(r->ttl_ms, ttl, sizeof(ttl)));
-		*token = fence + 1;
+	if (granted_to_us(a, r)) {
+		/* Handed to us: confirm with our own record, the grant's token. */
+		*token = r->token;
 		return acquire_take(c, a, cm, *token, o);
 	}
-	if (clock_left(a->deadline) == 0) {
-		char more[LOCK_DETAILS_MAX];
-
-		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s%s",
-		    c->ns, c->name, r->host, r->pid, r->start_time,
-		    holder_details(r, more, sizeof(more)));
-		*o = LOCK_TIMEOUT;
-		return STEP_DONE;
+	if (clock_left(lease_note(&a->lease, cm, r)) == 0) {
+		if ((turn = acquire_our_turn(c, a, r, o, &step)) < 0)
+			return step;
+		if (turn) {
+			log_info("lock %s/%s of host %s pid %ld expired: not %s within its ttl of "
+			    "%s; taking it over", c->ns, c->name, r->host, r->pid,
+			    r->queue != NULL ? "taken up by the waiter it was handed to" :
+			    "renewed", duration_format(r->ttl_ms, ttl, sizeof(ttl)));
+			*token = fence + 1;
+			step = acquire_take(c, a, cm, *token, o);
+			/* That waiter is gone: its place goes with the lock. */
+			if (*o == LOCK_OK && r->queue != NULL)
+				kube_lease_delete(c->kb, c->ns, r->queue, NULL);
+			return step;
+		}
 	}
-	if (clock_left(a->next_status) == 0) {
-		say_waiting(c, r, a->deadline);
-		a->next_status = clock_deadline(LOCK_STATUS_EVERY_MS);
-	}
-	/* On WAIT_DEADLINE: read once more, then time out if still held. */
-	return wait_change(c, cm, a, o) == WAIT_FAILED ? STEP_DONE : STEP_READ;
+	return acquire_wait(c, a, cm, r, o);
 }
 
 /* One read of the lock and what follows from it. */
@@ -527,13 +688,20 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 	enum kube_rc		rc;
 	const char		*why;
 	uint64_t		fence = 0;
-	int			exists;
+	int			exists, turn;
 
 	if (sig_pending()) {
 		*o = LOCK_INTERRUPTED;
 		return STEP_DONE;
 	}
-	rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
+	if (a->have_ev) {
+		/* The change a wait ended on: as good as a read (writes are conditional). */
+		cm = a->ev;
+		memset(&a->ev, 0, sizeof(a->ev));
+		a->have_ev = 0;
+		rc = KUBE_OK;
+	} else
+		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
 	if (rc != KUBE_OK && rc != KUBE_NOT_FOUND)
 		return acquire_failed(c, a, rc, o);
 	exists = rc == KUBE_OK;
@@ -547,8 +715,11 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		return STEP_DONE;
 	}
 	if (!exists || record_is_free(cm.holder)) {
-		*token = fence + 1;
-		step = acquire_take(c, a, exists ? &cm : NULL, *token, o);
+		if ((turn = acquire_our_turn(c, a, NULL, o, &step)) > 0) {
+			*token = fence + 1;
+			step = acquire_take(c, a, exists ? &cm : NULL, *token, o);
+		} else if (turn == 0)
+			step = acquire_wait(c, a, &cm, NULL, o);
 	} else if (record_parse(cm.holder, &r, &why) != 0) {
 		report_corrupt(c, cm.holder, why);
 		*o = LOCK_ERR;
@@ -557,7 +728,7 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		/* Tokens only grow: past the counter and any token a record shows. */
 		if (r.token > fence)
 			fence = r.token;
-		if (is_me(c, &r)) {
+		if (is_me(c, &r) && !granted_to_us(a, &r)) {
 			*token = r.token;
 			step = acquire_ours(c, a, &cm, &r, o);
 		} else
@@ -568,16 +739,55 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 	return step;
 }
 
+/*
+ * Leaves the queue when acquire ends. A release may have handed us the lock as we gave
+ * up (it read the queue before we left it): then it is handed on again at once.
+ */
+static void
+acquire_leave(const struct lock_ctx *c, struct acquire *a, enum lock_outcome o)
+{
+	struct kube_cm	 cm;
+	struct record	 r;
+	const char	*why;
+	char		 name[256];
+
+	kube_cm_clear(&a->ev);
+	if (!lock_queue_joined(&a->q))
+		return;
+	snprintf(name, sizeof(name), "%s", a->q.l.name);
+	lock_queue_leave(c, &a->q);
+	if (o == LOCK_OK)
+		return;
+	if (kube_cm_get(c->kb, c->ns, c->name, &cm) != KUBE_OK)
+		return;
+	if (!record_is_free(cm.holder) && record_parse(cm.holder, &r, &why) == 0) {
+		if (r.queue != NULL && strcmp(r.queue, name) == 0 &&
+		    free_lock(c, &cm, r.token, name) == KUBE_OK)
+			log_info("lock %s/%s was handed to us as we left its queue; handed it on",
+			    c->ns, c->name);
+		record_clear(&r);
+	}
+	kube_cm_clear(&cm);
+}
+
 enum lock_outcome
 lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 {
 	struct acquire		a;
 	enum lock_outcome	o = LOCK_ERR;
+	int			sig;
 
 	memset(&a, 0, sizeof(a));
+	a.started = clock_ms();
+	a.recheck = CLOCK_NEVER;
 	a.deadline = c->max_wait_ms < 0 ? CLOCK_NEVER : clock_deadline(c->max_wait_ms);
 	while (acquire_round(c, &a, token, &o) == STEP_READ)
 		;
+	/* Leaving the queue is part of ending: a signal that ended the wait waits for it. */
+	sig = o == LOCK_INTERRUPTED ? sig_take() : 0;
+	acquire_leave(c, &a, o);
+	if (sig != 0)
+		raise(sig);
 	if (o != LOCK_OK)
 		return o;
 	if (sent != NULL)
@@ -596,20 +806,35 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 
 /*
  * Frees the lock held as described by cm (conditional on its resourceVersion), keeping
- * the fencing counter at least as high as any token handed out.
+ * the fencing counter at least as high as any token handed out. When waiters are in
+ * its queue, the first of them (other than skip: the Lease of the grant being freed) is
+ * handed it instead: a grant with the next token.
  */
 static enum kube_rc
-free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token)
+free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
+    const char *skip)
 {
 	uint64_t	fence;
-	char		fbuf[24];
+	char		fbuf[24], who[IDENT_MAX_HOST + 32], *grant;
+	enum kube_rc	rc;
 
 	if (cm->fence == NULL || fence_parse(cm->fence, &fence) != 0)
 		fence = fence_floor(cm->rv);
 	if (token > fence)
 		fence = token;
+	/* A queue that cannot be read (a Role without leases) leaves the lock free. */
+	grant = lock_queue_grant(c, skip, fence + 1, &rc, who, sizeof(who));
+	if (rc == KUBE_INTR)
+		return rc;
+	if (grant != NULL)
+		fence++;
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)fence);
-	return kube_cm_update(c->kb, c->ns, c->name, cm, NULL, fbuf, NULL);
+	rc = kube_cm_update(c->kb, c->ns, c->name, cm, grant, fbuf, NULL);
+	if (rc == KUBE_OK && grant != NULL)
+		log_verbose("lock %s/%s handed to %s, first in its queue (token %llu)", c->ns,
+		    c->name, who, (unsigned long long)fence);
+	free(grant);
+	return rc;
 }
 
 enum lock_state {
@@ -669,7 +894,7 @@ free_loop(const struct lock_ctx *c, int force,
 			return o;
 		if (st == STATE_FREE && force && cm.rv != NULL && fence_parse(cm.fence, &fence) != 0) {
 			/* The counter was hand-edited: tokens go on above any handed out. */
-			rc = free_lock(c, &cm, 0);
+			rc = free_lock(c, &cm, 0, NULL);
 			if (rc == KUBE_OK)
 				log_info("lock %s/%s is not held; reset data.%s, which was not a "
 				    "number (fencing tokens go on from %llu)", c->ns, c->name,
@@ -696,7 +921,7 @@ free_loop(const struct lock_ctx *c, int force,
 			kube_cm_clear(&cm);
 			return o;
 		}
-		rc = free_lock(c, &cm, r.token);
+		rc = free_lock(c, &cm, r.token, st == STATE_HELD ? r.queue : NULL);
 		if (rc == KUBE_OK && st == STATE_CORRUPT)
 			log_info("%s lock %s/%s, replacing a corrupt record (%s): %s", freed,
 			    c->ns, c->name, why,
@@ -799,7 +1024,11 @@ lock_force_release(const struct lock_ctx *c)
 enum lock_outcome
 lock_cleanup(const struct lock_ctx *c)
 {
-	return free_loop(c, 0, decide_cleanup, "cleaned up");
+	enum lock_outcome	o = free_loop(c, 0, decide_cleanup, "cleaned up");
+
+	if (o == LOCK_OK)
+		lock_queue_cleanup(c);
+	return o;
 }
 
 enum lock_outcome

@@ -37,6 +37,8 @@ struct lock_ctx {
 	int			 pid_given;	/* me->pid came from --pid: match it alone */
 	const char		*owner;		/* our owner key (--owner, the CI job's), or NULL */
 	const struct record_info *info;		/* what a record we write says, or NULL */
+	int64_t			 queue_ttl_ms;	/* acquire: a waiter's place in the queue lasts
+						   this long unless renewed (every half) */
 };
 
 /*

@@ -168,6 +168,7 @@ main(int argc, char *argv[])
 	lc.max_wait_ms = c.max_wait_ms;
 	lc.print_token = c.print_token;
 	lc.ttl_ms = c.ttl_ms;
+	lc.queue_ttl_ms = c.queue_ttl_ms;
 	/*
 	 * query and cleanup change nothing that must be finished: --request-timeout bounds
 	 * the whole call (retries included), as it bounds kubectl get. The others retry.

@@ -92,6 +92,10 @@ record_build(const struct ident *id, uint64_t token, const char *start_time,
 		}
 		if (info->keeper)
 			jbuf_cstr(&b, ",\"keeper\":true");
+		if (info->queue != NULL) {
+			jbuf_cstr(&b, ",\"queue\":");
+			jbuf_quotez(&b, info->queue);
+		}
 	}
 	jbuf_cstr(&b, "}");
 	return jbuf_done(&b, NULL);
@@ -196,9 +200,10 @@ record_parse(const char *text, struct record *r, const char **why)
 		goto bad;
 	}
 	if (opt_str(j, "owner", &r->owner) != 0 || opt_str(j, "reason", &r->reason) != 0 ||
-	    opt_str(j, "ci-url", &r->ci_url) != 0 || opt_str(j, "ci-job", &r->ci_job) != 0) {
-		*why = "the record's \"owner\", \"reason\", \"ci-url\" or \"ci-job\" is not a "
-		    "string";
+	    opt_str(j, "ci-url", &r->ci_url) != 0 || opt_str(j, "ci-job", &r->ci_job) != 0 ||
+	    opt_str(j, "queue", &r->queue) != 0) {
+		*why = "the record's \"owner\", \"reason\", \"ci-url\", \"ci-job\" or \"queue\" "
+		    "is not a string";
 		goto bad;
 	}
 	if ((v = json_get(j, 0, "keeper")) >= 0) {
@@ -242,6 +247,7 @@ record_clear(struct record *r)
 	free(r->reason);
 	free(r->ci_url);
 	free(r->ci_job);
+	free(r->queue);
 	memset(r, 0, sizeof(*r));
 }
 

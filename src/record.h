@@ -13,6 +13,10 @@
  * shells), keeper (true: pid is the keeper process that renews the lease for that job),
  * and what it is for.
  *
+ * queue is there in a grant: a release that found waiters wrote the record of the first
+ * of them (its Lease, named by queue) with a short ttl; that waiter confirms by writing
+ * its own record (lock_queue.c).
+ *
  * ttl and renewals are there only for a lock taken with --ttl: the holder rewrites the
  * record (renewals + 1) within every ttl, and a waiter that has seen the same version of
  * it for longer than ttl, by its own clock, may take the lock over.
@@ -47,6 +51,7 @@ struct record {
 	char		*reason;	/* --reason, or NULL */
 	char		*ci_url;	/* the CI build that holds the lock, or NULL */
 	char		*ci_job;	/* its job's name, or NULL */
+	char		*queue;		/* a grant: the Lease of the waiter it was handed to */
 };
 
 /*
@@ -60,6 +65,7 @@ struct record_info {
 	const char	*reason;
 	const char	*ci_url;
 	const char	*ci_job;
+	const char	*queue;		/* a grant: the Lease of the waiter it is handed to */
 };
 
 /*

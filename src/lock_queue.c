@@ -1,0 +1,311 @@
+/* lock_queue.c: the waiters' queue of a lock (see lock_int.h for the protocol). */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "ident.h"
+#include "kube.h"
+#include "lock_int.h"
+#include "log.h"
+#include "record.h"
+
+#define QUEUE_RETRY_MS		1000	/* a failed renewal is tried again after this */
+#define QUEUE_SLACK_S		2	/* both server times are whole seconds */
+#define QUEUE_LABEL_KEEP	46	/* of a long name, before "-" and 16 hex digits */
+
+void
+lock_queue_label(const char *name, char *buf, size_t bufsz)
+{
+	uint64_t	h = UINT64_C(14695981039346656037);	/* FNV-1a */
+	size_t		n = strlen(name), keep = QUEUE_LABEL_KEEP;
+	const char	*p;
+
+	if (n <= LOCK_LABEL_MAX) {
+		snprintf(buf, bufsz, "%s", name);
+		return;
+	}
+	for (p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+	/* A label value ends in a letter or digit; a DNS name has one at its start. */
+	while (keep > 1 && (name[keep - 1] == '-' || name[keep - 1] == '.'))
+		keep--;
+	snprintf(buf, bufsz, "%.*s-%016llx", (int)keep, name, (unsigned long long)h);
+}
+
+int
+lock_queue_joined(const struct lock_queue *q)
+{
+	return q->l.name != NULL;
+}
+
+/* Our queue's label and holderIdentity, once. */
+static void
+queue_names(const struct lock_ctx *c, struct lock_queue *q)
+{
+	lock_queue_label(c->name, q->label, sizeof(q->label));
+	snprintf(q->holder, sizeof(q->holder), "%s %ld", c->me->host, c->me->pid);
+}
+
+enum kube_rc
+lock_queue_join(const struct lock_ctx *c, struct lock_queue *q)
+{
+	char		 prefix[LOCK_LABEL_MAX + 2], *rec;
+	enum kube_rc	 rc;
+	int64_t		 ttl_s = (c->queue_ttl_ms + 999) / 1000;
+
+	queue_names(c, q);
+	snprintf(prefix, sizeof(prefix), "%s-", q->label);
+	/* The record we would hold: the one a release hands on, with a new token. */
+	if ((rec = record_build(c->me, 0, NULL, c->ttl_ms, 0, NULL, c->info)) == NULL) {
+		log_error("out of memory");
+		return KUBE_ERR;
+	}
+	rc = kube_lease_create(c->kb, c->ns, prefix, q->label, c->name, rec, ttl_s, q->holder,
+	    &q->l);
+	free(rec);
+	if (rc != KUBE_OK)
+		return rc;
+	q->ever = 1;
+	q->position = 0;
+	q->next_renew = clock_deadline(c->queue_ttl_ms / 2);
+	log_verbose("joined the queue of lock %s/%s as lease %s (ticket %llu)", c->ns, c->name,
+	    q->l.name, (unsigned long long)q->l.ticket);
+	return KUBE_OK;
+}
+
+enum kube_rc
+lock_queue_tend(const struct lock_ctx *c, struct lock_queue *q)
+{
+	enum kube_rc	rc;
+
+	if (!lock_queue_joined(q) || clock_left(q->next_renew) > 0)
+		return KUBE_OK;
+	rc = kube_lease_renew(c->kb, q->label, q->holder, &q->l);
+	if (rc == KUBE_OK) {
+		q->next_renew = clock_deadline(c->queue_ttl_ms / 2);
+		log_verbose("renewed our place in the queue of lock %s/%s", c->ns, c->name);
+		return KUBE_OK;
+	}
+	if (rc == KUBE_NOT_FOUND || rc == KUBE_CONFLICT) {
+		/* Taken for dead and removed, or replaced: join again, at the end. */
+		log_info("our place in the queue of lock %s/%s (lease %s) was removed; joining "
+		    "it again", c->ns, c->name, q->l.name);
+		kube_lease_clear(&q->l);
+		return KUBE_NOT_FOUND;
+	}
+	q->next_renew = clock_deadline(QUEUE_RETRY_MS);
+	return KUBE_OK;
+}
+
+void
+lock_queue_leave(const struct lock_ctx *c, struct lock_queue *q)
+{
+	enum kube_rc	rc;
+
+	if (!lock_queue_joined(q))
+		return;
+	rc = kube_lease_delete(c->kb, q->l.ns, q->l.name, NULL);
+	if (rc == KUBE_OK || rc == KUBE_NOT_FOUND)
+		log_verbose("left the queue of lock %s/%s", c->ns, c->name);
+	kube_lease_clear(&q->l);
+}
+
+/* A Lease of this lock's queue, with what a grant needs. */
+static int
+is_member(const struct lock_ctx *c, const struct kube_lease *l)
+{
+	return l->lock != NULL && strcmp(l->lock, c->name) == 0 && l->ticket > 0 &&
+	    l->record != NULL;
+}
+
+/*
+ * Milliseconds until l expires by the server's clock (its last write against the list's
+ * Date), negative once it has; INT64_MAX when the server gave no times.
+ */
+static int64_t
+lease_left(const struct kube_lease *l, int64_t server_now)
+{
+	if (l->written <= 0 || server_now <= 0 || l->duration_s <= 0)
+		return INT64_MAX;
+	return (l->duration_s + QUEUE_SLACK_S - (server_now - l->written)) * 1000;
+}
+
+/* Whether a comes before b in the queue. */
+static int
+ahead(const struct kube_lease *a, const struct kube_lease *b)
+{
+	if (a->ticket != b->ticket)
+		return a->ticket < b->ticket;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/* Deletes an expired waiter's Lease (only that version of it: a renewal keeps it). */
+static void
+collect(const struct lock_ctx *c, const struct kube_lease *l)
+{
+	if (kube_lease_delete(c->kb, l->ns, l->name, l->rv) == KUBE_OK)
+		log_verbose("removed lease %s of lock %s/%s: not renewed within its %llds",
+		    l->name, c->ns, c->name, (long long)l->duration_s);
+}
+
+int
+lock_queue_may_take(const struct lock_ctx *c, struct lock_queue *q, const char *skip,
+    int64_t *recheck, enum kube_rc *rc)
+{
+	struct kube_leases	ls;
+	size_t			i;
+	int			before = 0;
+	int64_t			first = INT64_MAX;
+
+	*recheck = CLOCK_NEVER;
+	queue_names(c, q);
+	if ((*rc = kube_lease_list(c->kb, c->ns, q->label, &ls)) != KUBE_OK)
+		return -1;
+	for (i = 0; i < ls.n; i++) {
+		const struct kube_lease	*l = &ls.v[i];
+		int64_t			 left;
+
+		if (!is_member(c, l) || (skip != NULL && strcmp(l->name, skip) == 0))
+			continue;
+		if (lock_queue_joined(q) && strcmp(l->name, q->l.name) == 0)
+			continue;
+		if (lock_queue_joined(q) && !ahead(l, &q->l))
+			continue;
+		if ((left = lease_left(l, ls.server_now)) < 0) {
+			collect(c, l);
+			continue;
+		}
+		before++;
+		if (left < first)
+			first = left;
+	}
+	kube_leases_clear(&ls);
+	if (lock_queue_joined(q))
+		q->position = before + 1;
+	if (before > 0 && first != INT64_MAX)
+		*recheck = clock_deadline(first + 1000);
+	return before == 0;
+}
+
+/* The grant for waiter l's record text: its identity and details, token, queue = l. */
+static char *
+grant_build(const struct kube_lease *l, uint64_t token, char *who, size_t whosz)
+{
+	struct record		r;
+	struct record_info	info;
+	struct ident		id;
+	const char		*why;
+	char			*out = NULL;
+
+	if (record_parse(l->record, &r, &why) != 0)
+		return NULL;
+	if (!ident_host_valid(r.host) ||
+	    (r.proc_start != NULL && strlen(r.proc_start) >= sizeof(id.proc_start)) ||
+	    (r.boot_id != NULL && strlen(r.boot_id) >= sizeof(id.boot_id)))
+		goto done;
+	memset(&id, 0, sizeof(id));
+	snprintf(id.host, sizeof(id.host), "%s", r.host);
+	id.pid = r.pid;
+	snprintf(id.proc_start, sizeof(id.proc_start), "%s", r.proc_start ? r.proc_start : "");
+	snprintf(id.boot_id, sizeof(id.boot_id), "%s", r.boot_id ? r.boot_id : "");
+	memset(&info, 0, sizeof(info));
+	info.owner = r.owner;
+	info.keeper = r.keeper;
+	info.reason = r.reason;
+	info.ci_url = r.ci_url;
+	info.ci_job = r.ci_job;
+	info.queue = l->name;
+	if ((out = record_build(&id, token, NULL, LOCK_GRANT_TTL_MS, 0, NULL, &info)) == NULL)
+		log_error("out of memory");
+	else if (strlen(out) > RECORD_MAX_LEN) {
+		free(out);
+		out = NULL;
+	} else
+		snprintf(who, whosz, "host %s pid %ld", r.host, r.pid);
+done:
+	record_clear(&r);
+	return out;
+}
+
+char *
+lock_queue_grant(const struct lock_ctx *c, const char *skip, uint64_t token,
+    enum kube_rc *rc, char *who, size_t whosz)
+{
+	struct kube_leases	 ls;
+	struct lock_queue	 q;
+	char			*grant = NULL;
+	size_t			 i;
+	int			*tried;
+
+	memset(&q, 0, sizeof(q));
+	queue_names(c, &q);
+	if ((*rc = kube_lease_list(c->kb, c->ns, q.label, &ls)) != KUBE_OK)
+		return NULL;
+	if (ls.n > 0 && (tried = calloc(ls.n, sizeof(*tried))) == NULL) {
+		log_error("out of memory");
+		kube_leases_clear(&ls);
+		*rc = KUBE_ERR;
+		return NULL;
+	} else if (ls.n == 0)
+		tried = NULL;
+	/* The first live waiter whose record we can hand the lock to. */
+	while (grant == NULL) {
+		const struct kube_lease	*best = NULL;
+		size_t			 bi = 0;
+
+		for (i = 0; i < ls.n; i++) {
+			const struct kube_lease *l = &ls.v[i];
+
+			if (tried[i] || !is_member(c, l) ||
+			    (skip != NULL && strcmp(l->name, skip) == 0))
+				continue;
+			if (lease_left(l, ls.server_now) < 0) {
+				tried[i] = 1;
+				collect(c, l);
+				continue;
+			}
+			if (best == NULL || ahead(l, best)) {
+				best = l;
+				bi = i;
+			}
+		}
+		if (best == NULL)
+			break;
+		tried[bi] = 1;
+		grant = grant_build(best, token, who, whosz);
+	}
+	free(tried);
+	kube_leases_clear(&ls);
+	*rc = KUBE_OK;
+	return grant;
+}
+
+void
+lock_queue_cleanup(const struct lock_ctx *c)
+{
+	struct kube_leases	ls;
+	struct lock_queue	q;
+	size_t			i;
+
+	memset(&q, 0, sizeof(q));
+	queue_names(c, &q);
+	if (kube_lease_list(c->kb, c->ns, q.label, &ls) != KUBE_OK)
+		return;
+	for (i = 0; i < ls.n; i++) {
+		const struct kube_lease	*l = &ls.v[i];
+		struct record		 r;
+		const char		*why;
+
+		if (!is_member(c, l) || record_parse(l->record, &r, &why) != 0)
+			continue;
+		if (strcmp(r.host, c->me->host) == 0 &&
+		    ident_check(r.pid, r.proc_start, r.boot_id, &why) == IDENT_DEAD &&
+		    kube_lease_delete(c->kb, l->ns, l->name, l->rv) == KUBE_OK)
+			log_info("lock %s/%s: removed the place in its queue of pid %ld on this "
+			    "host: %s", c->ns, c->name, r.pid, why);
+		record_clear(&r);
+	}
+	kube_leases_clear(&ls);
+}
