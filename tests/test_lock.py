@@ -451,5 +451,6 @@ def test_waiter_says_who_holds_it_at_start_and_every_30_seconds(cluster):
     assert waiter.returncode == 0, err
     said = [l for l in err.splitlines() if "is held by host" in l and "pid 51" in l]
     assert len(said) == 2, err
-    assert "waiting up to 5m0s" in said[0] or "waiting up to 4m59" in said[0], said[0]
-    assert "waiting up to 4m2" in said[1] or "waiting up to 4m3" in said[1], said[1]
+    # How long it has waited, of how long it may (and, queued, its place: test_queue.py).
+    assert "in line, waiting " in said[0] and said[0].endswith(" of 5m0s"), said[0]
+    assert "1st in line, waiting 3" in said[1] and said[1].endswith(" of 5m0s"), said[1]

@@ -76,14 +76,31 @@ def test_limited_user_can_do_every_action(cluster):
     assert sum(1 for m, _ in methods(r.stderr) if m == "PUT") >= 3, \
         "run --ttl 3s over 2.2 s: take, at least one renewal, release"
     assert lock.query() == {}
-    # The verbs of deploy/rbac.yaml, and nothing else.
+    # The waiter queued: a Lease of its own, created and deleted.
+    assert any(m == "POST" and "/leases" in url for m, url in seen), err
+    assert any(m == "DELETE" and "/leases/" in url for m, url in seen), err
+    # The verbs of deploy/rbac.yaml, and nothing else: ConfigMaps are never deleted.
     used = {m for m, _ in seen}
-    assert used <= {"GET", "POST", "PUT"}, used
-    assert {"GET", "POST", "PUT"} <= used, used
+    assert used <= {"GET", "POST", "PUT", "DELETE"}, used
+    assert {"GET", "POST", "PUT", "DELETE"} <= used, used
+    assert not any(m == "DELETE" and "/configmaps" in url for m, url in seen), seen
+    assert role_verbs() == {"configmaps": ["create", "get", "list", "update", "watch"],
+                            "leases": ["create", "delete", "list", "update"]}
+
+
+def role_verbs():
+    """deploy/rbac.yaml's rules as {resource: sorted verbs}."""
     rbac = pathlib.Path(__file__).resolve().parent.parent / "deploy" / "rbac.yaml"
-    verbs = re.findall(r"^\s*- (\w+)\s*$", rbac.read_text(), re.M)
-    assert sorted(verbs) == ["create", "get", "list", "update", "watch"], verbs
-    assert not {"patch", "delete", "deletecollection", "*"} & set(verbs)
+    rules, res = {}, None
+    for line in rbac.read_text().splitlines():
+        m = re.match(r"^\s*resources: \[\"(\w+)\"\]\s*$", line)
+        if m:
+            res = m.group(1)
+            rules[res] = []
+        m = re.match(r"^\s*- (\w+)\s*$", line)
+        if m and res is not None:
+            rules[res].append(m.group(1))
+    return {r: sorted(v) for r, v in rules.items()}
 
 
 @pytest.mark.parametrize("args", [
@@ -100,6 +117,9 @@ def test_limited_user_can_do_every_action(cluster):
      "-p", '{"data":{"holder":""}}'],
     ["delete", "configmaps", "--all", "-n", "locks"],
     ["get", "pods", "-n", "locks"],
+    ["get", "lease", "some-lease", "-n", "locks"],
+    ["get", "leases", "-n", "default"],
+    ["patch", "lease", "some-lease", "-n", "locks", "--type=merge", "-p", '{"spec":{}}'],
     ["get", "namespaces"],
 ], ids=lambda a: "-".join(w for w in a if not w.startswith(("-", "{", "@"))))
 def test_limited_user_cannot_go_beyond_the_role(cluster, args):
@@ -131,6 +151,16 @@ def test_limited_user_positive_kubectl_checks_match_the_role(cluster):
                           ("update", "configmaps", "kube-system")):
         r = cluster.kubectl("auth", "can-i", verb, res, "-n", ns, kubeconfig="limited")
         assert r.stdout.strip() == "no", (verb, res, ns, r.stdout, r.stderr)
+    for verb in ("create", "list", "update", "delete"):
+        r = cluster.kubectl("auth", "can-i", verb, "leases.coordination.k8s.io", "-n", "locks",
+                            kubeconfig="limited")
+        assert r.stdout.strip() == "yes", (verb, r.stdout, r.stderr)
+    for verb, ns in (("get", "locks"), ("watch", "locks"), ("patch", "locks"),
+                     ("deletecollection", "locks"), ("list", "default"),
+                     ("create", "kube-system")):
+        r = cluster.kubectl("auth", "can-i", verb, "leases.coordination.k8s.io", "-n", ns,
+                            kubeconfig="limited")
+        assert r.stdout.strip() == "no", (verb, ns, r.stdout, r.stderr)
 
 
 # ---- secrets never printed ----

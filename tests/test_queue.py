@@ -1,0 +1,196 @@
+"""The waiters' queue (issue 12): first come, first served, on the real cluster.
+
+- 20 waiters that arrive in a known order are served in that order, with growing tokens;
+- a SIGKILLed waiter is skipped: after its queue ttl (its Lease expired), or, handed the
+  lock before that, once its unconfirmed grant expires;
+- a waiter that times out, or is stopped by SIGTERM/SIGINT, leaves the queue at once;
+- a release by a client that knows no queue (free lock, waiters queued) lets only the
+  first in line take it;
+- cleanup removes the places of this host's dead waiters;
+- the progress line says the place in line.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lockutil import BIN, Lock, alive, wait_for
+
+pytestmark = pytest.mark.usefixtures("cluster")
+
+LABEL = "carrier-lock.io/lock"
+
+
+def leases(lock):
+    """The lock's waiters' Leases as kubectl sees them, oldest first."""
+    r = lock.cluster.kubectl("get", "leases", "-n", lock.namespace, "-l",
+                             f"{LABEL}={lock.name}", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    items = json.loads(r.stdout)["items"]
+    return sorted(items, key=lambda l: int(l["metadata"]["resourceVersion"]))
+
+
+def holders(lock):
+    return [l["spec"]["holderIdentity"] for l in leases(lock)]
+
+
+def start_waiter(lock, tmp_path, tag, *extra, log=None, cmd=None):
+    """A queued waiter: `run` (appending "TAG TOKEN" to log) or `acquire`, -v to a file;
+    returns (Popen, stderr path) once it has joined the queue."""
+    err = tmp_path / f"{tag}.err"
+    if cmd is None:
+        cmd = ["run", *lock.args("run", "-v", "--max-wait-time", "90s", *extra)[1:], "--",
+               "sh", "-c", f'echo "{tag} $CARRIER_LOCK_TOKEN" >> {log}']
+    with open(err, "w") as f:
+        p = subprocess.Popen([BIN, *cmd], stdout=subprocess.PIPE, stderr=f, text=True,
+                             start_new_session=True)
+    wait_for(lambda: "joined the queue" in err.read_text() or p.poll() is not None,
+             what=f"waiter {tag} to join the queue")
+    assert p.poll() is None, err.read_text()
+    return p, err
+
+
+def served(log):
+    return [l.split() for l in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_twenty_waiters_are_served_in_arrival_order(cluster, tmp_path):
+    lock = Lock(cluster)
+    log = tmp_path / "log"
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    ws = [start_waiter(lock, tmp_path, f"w{i:02d}", log=log) for i in range(20)]
+    assert len(leases(lock)) == 20
+    assert lock.do("release", pid=1, host="h0").returncode == 0
+    for p, err in ws:
+        assert p.wait(timeout=60) == 0, err.read_text()
+    got = served(log)
+    assert [t for t, _ in got] == [f"w{i:02d}" for i in range(20)], got
+    tokens = [int(k) for _, k in got]
+    assert tokens == sorted(tokens) and len(set(tokens)) == 20, tokens
+    assert leases(lock) == []
+    assert lock.query() == {}
+
+
+def test_sigkilled_waiter_is_skipped_after_its_ttl(cluster, tmp_path):
+    lock = Lock(cluster)
+    log = tmp_path / "log"
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    a = start_waiter(lock, tmp_path, "a", "--queue-ttl", "2s", log=log)
+    b = start_waiter(lock, tmp_path, "b", "--queue-ttl", "2s", log=log)
+    c = start_waiter(lock, tmp_path, "c", "--queue-ttl", "2s", log=log)
+    os.killpg(b[0].pid, signal.SIGKILL)
+    b[0].wait()
+    # b's place is not renewed: it expires by the server's clock (2 s + 2 s of rounding),
+    # while a and c renew theirs every second.
+    time.sleep(6)
+    assert lock.do("release", pid=1, host="h0").returncode == 0
+    for p, err in (a, c):
+        assert p.wait(timeout=30) == 0, err.read_text()
+    assert [t for t, _ in served(log)] == ["a", "c"], served(log)
+    assert leases(lock) == [], "b's expired Lease is removed by the release that skipped it"
+
+
+def test_sigkilled_waiter_handed_the_lock_is_skipped_when_its_grant_expires(cluster,
+                                                                            tmp_path):
+    lock = Lock(cluster)
+    log = tmp_path / "log"
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    b = start_waiter(lock, tmp_path, "b", log=log)
+    c = start_waiter(lock, tmp_path, "c", log=log)
+    os.killpg(b[0].pid, signal.SIGKILL)
+    b[0].wait()
+    # b's place is still live (5 minutes): the release hands b the lock.
+    t0 = time.monotonic()
+    assert lock.do("release", pid=1, host="h0").returncode == 0
+    rec = lock.query()
+    assert rec["pid"] == str(b[0].pid) and rec["ttl"] == "10s" and "queue" in rec, rec
+    assert c[0].wait(timeout=60) == 0, c[1].read_text()
+    took = time.monotonic() - t0
+    assert [t for t, _ in served(log)] == ["c"], served(log)
+    assert "expired: not taken up by the waiter it was handed to" in c[1].read_text()
+    assert took >= 10, "c took over before b's grant could expire"
+    assert leases(lock) == [], "b's place goes when c takes over its grant"
+
+
+@pytest.mark.parametrize("how", ["timeout", signal.SIGTERM, signal.SIGINT],
+                         ids=["timeout", "SIGTERM", "SIGINT"])
+def test_a_waiter_that_gives_up_leaves_the_queue_at_once(cluster, tmp_path, how):
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    wait = "2s" if how == "timeout" else "60s"
+    p, err = start_waiter(lock, tmp_path, "w", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", wait, pid=2))
+    other, _ = start_waiter(lock, tmp_path, "o", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "60s", pid=3))
+    assert holders(lock) == [f"{os.uname().nodename} 2", f"{os.uname().nodename} 3"]
+    if how != "timeout":
+        p.send_signal(how)
+    code = p.wait(timeout=30)
+    assert code == (3 if how == "timeout" else 128 + how), err.read_text()
+    # Gone as the waiter exits, not after a ttl.
+    assert holders(lock) == [f"{os.uname().nodename} 3"], err.read_text()
+    assert lock.do("release", pid=1, host="h0").returncode == 0
+    assert other.wait(timeout=30) == 0
+    assert lock.query()["pid"] == "3"
+    assert lock.do("release", pid=3).returncode == 0
+
+
+def test_a_release_that_knows_no_queue_lets_only_the_first_take_it(cluster, tmp_path):
+    """An older carrier-lock (or the original tool) frees the lock without handing it on:
+    the waiters see it free, and only the first in line takes it."""
+    lock = Lock(cluster)
+    log = tmp_path / "log"
+    lock.put_holder('{"host":"old-client","pid":"77","start-time":"2021-11-11 11:35:06.5 '
+                    '+0000 UTC"}', fence="40")
+    ws = [start_waiter(lock, tmp_path, f"w{i}", log=log) for i in range(3)]
+    cm = lock.configmap()
+    cm["data"].pop("holder")
+    r = cluster.kubectl("replace", "-f", "-", input=json.dumps(cm))
+    assert r.returncode == 0, r.stderr
+    for p, err in ws:
+        assert p.wait(timeout=60) == 0, err.read_text()
+    assert [t for t, _ in served(log)] == ["w0", "w1", "w2"], served(log)
+    assert [int(k) for _, k in served(log)] == [41, 42, 43]
+
+
+def test_cleanup_removes_the_places_of_dead_waiters_of_this_host(cluster, tmp_path):
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert not alive(dead.pid)
+    # A waiter that says it is a process that is gone (--pid), beside a live one.
+    p, err = start_waiter(lock, tmp_path, "d", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "60s", pid=dead.pid))
+    q, _ = start_waiter(lock, tmp_path, "l", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "60s", pid=os.getpid()))
+    other = lock.do("cleanup", pid=2, host="another-host")
+    assert other.returncode == 0 and len(leases(lock)) == 2, other.stderr
+    r = lock.do("cleanup", pid=2)
+    assert r.returncode == 0, r.stderr
+    assert f"removed the place in its queue of pid {dead.pid}" in r.stderr, r.stderr
+    assert holders(lock) == [f"{os.uname().nodename} {os.getpid()}"]
+    for w in (p, q):
+        w.send_signal(signal.SIGTERM)
+        w.wait(timeout=30)
+    assert leases(lock) == []
+
+
+def test_progress_line_gives_the_place_in_line(cluster, tmp_path):
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    ws = [start_waiter(lock, tmp_path, f"w{i}", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "2m", pid=10 + i)) for i in range(3)]
+    time.sleep(31)
+    for p, _ in ws:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    lines = [[l for l in err.read_text().splitlines() if "in line" in l] for _, err in ws]
+    for i, said in enumerate(lines):
+        assert len(said) == 2, said
+        assert "in line, waiting" in said[0] and "of 2m0s" in said[0], said[0]
+        nth = ["1st", "2nd", "3rd"][i]
+        assert f"; {nth} in line, waiting 3" in said[1] and "of 2m0s" in said[1], said[1]
