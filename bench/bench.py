@@ -10,7 +10,12 @@ Reports medians, not single runs:
   - the same with a naive poller (acquire --max-wait-time 0 every 1 s), for the ratio;
   - API requests a waiter costs per minute, from the server's apiserver_request_total,
     for the watch and for the 1 s poller;
-  - peak RSS and wall time of one acquire/release, and the binary's size.
+  - peak RSS and wall time of one acquire/release, and the binary's size;
+  - contention: 20 clients each taking the lock 5 times (acquire, a 10 ms critical
+    section, release, as separate processes): wall time, API requests and conflicts
+    (409) per acquisition from apiserver_request_total (configmaps and leases), for this
+    binary and, when CARRIER_LOCK_OLD_BIN names one, for an older one in the same run;
+  - handoff latency with 50 waiters queued (release's exit to the next waiter's exit).
 """
 import os
 import pathlib
@@ -25,6 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import cluster_down, cluster_up  # noqa: E402
 
 BIN = os.environ.get("CARRIER_LOCK_BIN", str(REPO / "carrier-lock"))
+OLD_BIN = os.environ.get("CARRIER_LOCK_OLD_BIN")
 
 
 def cl(kc, *args):
@@ -35,6 +41,82 @@ def counts(cluster):
     out = cluster.kubectl("get", "--raw", "/metrics").stdout
     return sum(float(l.rsplit(" ", 1)[1]) for l in out.splitlines()
                if l.startswith("apiserver_request_total{") and 'resource="configmaps"' in l)
+
+
+def request_counts(cluster):
+    """apiserver_request_total of configmaps and leases: (all requests, 409s, by verb)."""
+    out = cluster.kubectl("get", "--raw", "/metrics").stdout
+    total, conflicts, verbs = 0.0, 0.0, {}
+    for l in out.splitlines():
+        if not l.startswith("apiserver_request_total{"):
+            continue
+        if 'resource="configmaps"' not in l and 'resource="leases"' not in l:
+            continue
+        v = float(l.rsplit(" ", 1)[1])
+        total += v
+        if 'code="409"' in l:
+            conflicts += v
+        verb = l.split('verb="', 1)[1].split('"', 1)[0]
+        res = "leases" if 'resource="leases"' in l else "configmaps"
+        verbs[(res, verb)] = verbs.get((res, verb), 0) + v
+    return total, conflicts, verbs
+
+
+def contention(cluster, kc, binary, name, clients=20, rounds=5):
+    """clients shells, each: rounds x (acquire, 10 ms inside, release). Returns wall
+    seconds, requests and 409s per acquisition, requests by verb; checks no overlap."""
+    log = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench-log.")) / "log"
+    log.touch()
+    script = (f'for i in $(seq {rounds}); do "{binary}" acquire --kubeconfig "{kc}" '
+              f'--name {name} --print-token > "$T" 2>/dev/null || exit 1; '
+              f'echo "enter $(cat "$T")" >> "{log}"; sleep 0.01; echo leave >> "{log}"; '
+              f'"{binary}" release --kubeconfig "{kc}" --name {name} 2>/dev/null || exit 1; '
+              'done')
+    before = request_counts(cluster)
+    t0 = time.monotonic()
+    ps = [subprocess.Popen(["sh", "-c", script], env=dict(os.environ, T=f"{log}.{i}"))
+          for i in range(clients)]
+    assert all(p.wait() == 0 for p in ps)
+    took = time.monotonic() - t0
+    time.sleep(1)       # watches are counted when they end
+    after = request_counts(cluster)
+    inside, last = False, 0
+    for line in log.read_text().splitlines():
+        if line.startswith("enter"):
+            assert not inside, "two holders at once"
+            tok = int(line.split()[1])
+            assert tok > last, f"token {tok} after {last}"
+            inside, last = True, tok
+        else:
+            inside = False
+    n = clients * rounds
+    verbs = {k: (after[2][k] - before[2].get(k, 0)) / n for k in after[2]
+             if after[2][k] - before[2].get(k, 0) > 0}
+    return took, (after[0] - before[0]) / n, (after[1] - before[1]) / n, verbs
+
+
+def handoff_queue(kc, name, n):
+    """n waiters queued in order; each handoff: the holder's release exits, the first
+    waiter's acquire exits. Returns the latencies."""
+    assert cl(kc, "acquire", "--name", name, "--pid", "1", "--host", "h0").returncode == 0
+    ws = []
+    for i in range(n):
+        ws.append(subprocess.Popen([BIN, "acquire", "--kubeconfig", kc, "--name", name,
+                                    "--pid", str(100 + i), "--host", "h0",
+                                    "--max-wait-time", "5m"], stderr=subprocess.DEVNULL))
+        time.sleep(0.05)
+    time.sleep(1)
+    lat, holder = [], 1
+    for i, w in enumerate(ws):
+        assert cl(kc, "release", "--name", name, "--pid", str(holder), "--host",
+                  "h0").returncode == 0
+        t0 = time.monotonic()
+        assert w.wait() == 0
+        lat.append(time.monotonic() - t0)
+        holder = 100 + i
+    assert cl(kc, "release", "--name", name, "--pid", str(holder), "--host",
+              "h0").returncode == 0
+    return lat
 
 
 def handoff_watch(kc, name, n):
@@ -96,6 +178,12 @@ def main():
         p = handoff_poll(kc, "bench-poll", max(10, n // 3))
         cw = waiter_cost(cluster, kc, "bench-cost", 60, poll=False)
         cp = waiter_cost(cluster, kc, "bench-cost", 20, poll=True)
+        q = handoff_queue(kc, "bench-queue", 50)
+        runs = {"new": [], "old": []}
+        for i in range(3):
+            runs["new"].append(contention(cluster, kc, BIN, f"bench-c-new-{i}"))
+            if OLD_BIN:
+                runs["old"].append(contention(cluster, kc, OLD_BIN, f"bench-c-old-{i}"))
         times, rss, krss = [], [], []
         for i in range(20):
             for action in ("acquire", "release"):
@@ -121,6 +209,23 @@ def main():
               f"kubectl get configmap: median {statistics.median(krss)} KiB "
               f"(ratio {statistics.median(krss)/statistics.median(rss):.0f}x)")
         print(f"binary: {os.path.getsize(BIN)} bytes, static")
+        print(f"handoff latency, 50 waiters queued (n={len(q)}): median "
+              f"{statistics.median(q)*1000:.1f} ms, p90 {sorted(q)[int(len(q)*0.9)-1]*1000:.1f} ms")
+        for which, rs in runs.items():
+            if not rs:
+                continue
+            wall = statistics.median(r[0] for r in rs)
+            req = statistics.median(r[1] for r in rs)
+            c409 = statistics.median(r[2] for r in rs)
+            print(f"contention, {which} ({BIN if which == 'new' else OLD_BIN}), 20 clients x 5, "
+                  f"median of {len(rs)} runs: {wall:.2f} s, {req:.2f} requests and "
+                  f"{c409:.2f} conflicts (409) per acquisition (acquire + release)")
+            verbs = rs[len(rs) // 2][3]
+            print("  per acquisition by verb: " + ", ".join(
+                f"{res} {verb} {v:.2f}" for (res, verb), v in sorted(verbs.items())))
+        if runs["old"]:
+            print(f"contention ratio old/new (median wall): "
+                  f"{statistics.median(r[0] for r in runs['old']) / statistics.median(r[0] for r in runs['new']):.1f}x")
     finally:
         cluster_down(d)
 
