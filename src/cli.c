@@ -25,6 +25,7 @@ static const struct {
 	{ "query", CLI_QUERY },
 	{ "cleanup", CLI_CLEANUP },
 	{ "run", CLI_RUN },
+	{ "list", CLI_LIST },
 };
 
 const char *
@@ -61,12 +62,17 @@ cli_usage(void)
 "same Kubernetes control plane at once.\n"
 "\n"
 "Actions:\n"
-"  acquire        take the lock; while it is held, wait up to --max-wait-time\n"
+"  acquire        take the lock; while it is held, wait in its queue (first come,\n"
+"                 first served) up to --max-wait-time\n"
 "  release        free the lock, only if held from this host by the caller (our\n"
 "                 parent, ourselves or an ancestor) or by our owner key\n"
 "  force-release  free the lock whoever holds it, and say whose it was\n"
 "  query          print the holder's record as JSON on stdout ({} when free)\n"
-"  cleanup        free the lock if this host holds it and that process is gone\n"
+"  cleanup        free the lock if this host holds it and that process is gone;\n"
+"                 also remove this host's dead waiters from its queue\n"
+"  list [-A]      every lock of the namespace (-A: of all) with its holder, how\n"
+"                 long held, token, ttl, reason and queue (place, host, pid,\n"
+"                 waiting since): JSON, one line per lock, or a table on a terminal\n"
 "  run -- CMD     acquire (waiting as acquire does), run CMD with the lock held,\n"
 "                 release, and exit with CMD's status; the owner is carrier-lock's\n"
 "                 own process. CMD gets CARRIER_LOCK_NAME, CARRIER_LOCK_NAMESPACE\n"
@@ -96,6 +102,7 @@ cli_usage(void)
 "  --pid PID                owner PID (default: the calling process, our parent;\n"
 "                           for run, carrier-lock's own); release also matches\n"
 "                           carrier-lock itself and the caller's ancestors\n"
+"  -A, --all-namespaces     list: the locks of every namespace\n"
 "  --keep                   acquire, with --ttl: a keeper process holds the lock\n"
 "                           for the CI job across its steps, renewing the lease,\n"
 "                           until a release with the same owner key\n"
@@ -270,6 +277,8 @@ static const struct cli_flag {
 	{ "--version", NULL, FLAG_SWITCH, offsetof(struct cli, version), NULL, NULL, 0 },
 	{ "--print-token", NULL, FLAG_SWITCH, offsetof(struct cli, print_token), NULL, NULL, 0 },
 	{ "--keep", NULL, FLAG_SWITCH, offsetof(struct cli, keep), NULL, NULL, 0 },
+	{ "-A", "--all-namespaces", FLAG_SWITCH, offsetof(struct cli, all_namespaces), NULL,
+	    NULL, 0 },
 	{ "--owner", NULL, FLAG_VALUE, 0, set_owner, NULL, 0 },
 	{ "--reason", NULL, FLAG_VALUE, 0, set_reason, NULL, 0 },
 	{ "--action", NULL, FLAG_VALUE, 0, set_action, NULL, 0 },
@@ -387,7 +396,9 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		return 0;
 	if (c->action == CLI_NONE)
 		return usage_error("%s", "no action given (acquire, release, force-release, "
-		    "query, cleanup or run)");
+		    "query, cleanup, list or run)");
+	if (c->all_namespaces && c->action != CLI_LIST)
+		return usage_error("%s", "-A is only for list");
 	if (c->action == CLI_RUN && c->cmd == NULL)
 		return usage_error("%s", "run needs a command after \"--\"");
 	if (c->ttl_ms > 0 && c->action != CLI_ACQUIRE && c->action != CLI_RUN)

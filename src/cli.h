@@ -17,6 +17,7 @@ enum cli_action {
 	CLI_QUERY,
 	CLI_CLEANUP,
 	CLI_RUN,
+	CLI_LIST,
 };
 
 #define CLI_DEFAULT_NAME		"carrier-lock"
@@ -41,6 +42,7 @@ struct cli {
 	const char	*owner;		/* --owner KEY, or NULL */
 	const char	*reason;	/* --reason TEXT, or NULL */
 	int		 keep;		/* acquire --keep: a keeper renews the lease */
+	int		 all_namespaces;	/* list -A */
 	int		 verbose;
 	int		 print_token;
 	int		 help;

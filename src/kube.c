@@ -304,6 +304,84 @@ done:
 	return rc;
 }
 
+void
+kube_cms_clear(struct kube_cms *cs)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->v[i].ns);
+		free(cs->v[i].name);
+		kube_cm_clear(&cs->v[i].cm);
+	}
+	free(cs->v);
+	memset(cs, 0, sizeof(*cs));
+}
+
+enum kube_rc
+kube_cm_list_all(struct kube *kb, const char *ns, struct kube_cms *out)
+{
+	struct httpc_reply	 r = { 0 };
+	struct json		*j = NULL;
+	const char		*err;
+	char			 path[512], what[512];
+	enum kube_rc		 rc;
+	int			 items, e;
+	size_t			 n, i;
+
+	memset(out, 0, sizeof(*out));
+	if (ns != NULL) {
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps", ns);
+		snprintf(what, sizeof(what), "list configmaps in namespace %s", ns);
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/configmaps");
+		snprintf(what, sizeof(what), "list configmaps in all namespaces");
+	}
+	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
+		return transport_failed();
+	if ((rc = classify(kb, what, &r)) != KUBE_OK)
+		goto done;
+	rc = KUBE_ERR;
+	if ((j = json_parse(r.body, r.len, &err)) == NULL) {
+		log_error("%s: %s: reply is not JSON: %s", kb->url, what, err);
+		goto done;
+	}
+	items = json_get(j, 0, "items");
+	if (json_type(j, items) != JSON_ARRAY || (n = (size_t)json_size(j, items)) >
+	    KUBE_CM_LIST_MAX) {
+		log_error("%s: %s: reply is not a list of at most %d ConfigMaps", kb->url, what,
+		    KUBE_CM_LIST_MAX);
+		goto done;
+	}
+	if (n > 0 && (out->v = calloc(n, sizeof(*out->v))) == NULL) {
+		log_error("out of memory");
+		goto done;
+	}
+	for (i = 0, e = json_first(j, items); i < n; i++, e = json_next(j, e)) {
+		int meta = json_get(j, e, "metadata");
+
+		out->n = i + 1;
+		out->v[i].ns = json_str(j, json_get(j, meta, "namespace"));
+		out->v[i].name = json_str(j, json_get(j, meta, "name"));
+		if (out->v[i].ns == NULL || out->v[i].name == NULL) {
+			log_error("%s: %s: a ConfigMap in the reply has no name or namespace",
+			    kb->url, what);
+			kube_cms_clear(out);
+			goto done;
+		}
+		if (cm_from_json(kb, what, j, e, &out->v[i].cm) != 0) {
+			kube_cms_clear(out);
+			goto done;
+		}
+	}
+	out->server_now = r.date;
+	rc = KUBE_OK;
+done:
+	json_free(j);
+	free(r.body);
+	return rc;
+}
+
 /* Builds the ConfigMap body for create (old NULL) or update. NULL on out of memory. */
 static char *
 cm_body(const char *ns, const char *name, const struct kube_cm *old,

@@ -65,6 +65,24 @@ enum kube_rc	 kube_cm_get(struct kube *, const char *ns, const char *name, struc
  * when the list is empty (cm->list_rv is set then too).
  */
 enum kube_rc	 kube_cm_list(struct kube *, const char *ns, const char *name, struct kube_cm *cm);
+/* Every ConfigMap of a namespace (or of all), for `list`. */
+#define KUBE_CM_LIST_MAX	5000	/* most ConfigMaps one list takes; more is an error */
+
+struct kube_cm_entry {
+	char		*ns;		/* metadata.namespace */
+	char		*name;		/* metadata.name */
+	struct kube_cm	 cm;
+};
+
+struct kube_cms {
+	struct kube_cm_entry	*v;
+	size_t			 n;
+	int64_t			 server_now;	/* the reply's Date (epoch s), 0 unknown */
+};
+
+/* GET the ConfigMaps of ns (NULL: all namespaces). On KUBE_OK clear *out after. */
+enum kube_rc	 kube_cm_list_all(struct kube *, const char *ns, struct kube_cms *out);
+void		 kube_cms_clear(struct kube_cms *);
 /* POST a new ConfigMap with the given data (holder may be NULL). KUBE_CONFLICT if it exists. */
 enum kube_rc	 kube_cm_create(struct kube *, const char *ns, const char *name,
 		    const char *holder, const char *fence);

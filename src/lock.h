@@ -58,6 +58,12 @@ enum lock_outcome	lock_release(const struct lock_ctx *);
 enum lock_outcome	lock_force_release(const struct lock_ctx *);
 enum lock_outcome	lock_query(const struct lock_ctx *);
 enum lock_outcome	lock_cleanup(const struct lock_ctx *);
+/*
+ * Every lock in c->ns (all namespaces when all is set) with its holder and queue: one
+ * line of JSON per lock on stdout, or, when stdout is a terminal, an aligned table
+ * (cluster text sanitised). Needs list on configmaps and leases.
+ */
+enum lock_outcome	lock_list(const struct lock_ctx *, int all);
 
 /*
  * Holding the lock for a while (run): take it, then keep checking that it is still ours,

@@ -67,6 +67,10 @@ char	*lock_queue_grant(const struct lock_ctx *, const char *skip, uint64_t token
 	    enum kube_rc *rc, char *who, size_t whosz);
 /* cleanup: deletes the Leases of this host's waiters whose process is gone (logged). */
 void	lock_queue_cleanup(const struct lock_ctx *);
+/* For list: 1 when l is a live place in the queue of lock name (server_now: its list's Date). */
+int	lock_queue_in_line(const char *name, const struct kube_lease *l, int64_t server_now);
+/* For qsort of struct kube_lease *: queue order (ticket, then name). */
+int	lock_queue_cmp(const void *a, const void *b);
 /* The lock's label value: its name, or (longer than 63) a prefix and a hash of it. */
 void	lock_queue_label(const char *name, char *buf, size_t bufsz);
 

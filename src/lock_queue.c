@@ -141,6 +141,22 @@ ahead(const struct kube_lease *a, const struct kube_lease *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
+int
+lock_queue_in_line(const char *name, const struct kube_lease *l, int64_t server_now)
+{
+	return l->lock != NULL && strcmp(l->lock, name) == 0 && l->ticket > 0 &&
+	    l->record != NULL && lease_left(l, server_now) >= 0;
+}
+
+int
+lock_queue_cmp(const void *a, const void *b)
+{
+	const struct kube_lease	*x = *(const struct kube_lease *const *)a;
+	const struct kube_lease	*y = *(const struct kube_lease *const *)b;
+
+	return ahead(x, y) ? -1 : ahead(y, x) ? 1 : 0;
+}
+
 /* Deletes an expired waiter's Lease (only that version of it: a renewal keeps it). */
 static void
 collect(const struct lock_ctx *c, const struct kube_lease *l)

@@ -81,6 +81,7 @@ run_action(const struct cli *c, const struct lock_ctx *lc)
 	case CLI_FORCE_RELEASE:	return lock_force_release(lc);
 	case CLI_QUERY:		return lock_query(lc);
 	case CLI_CLEANUP:	return lock_cleanup(lc);
+	case CLI_LIST:		return lock_list(lc, c->all_namespaces);
 	default:		return LOCK_ERR;
 	}
 }
@@ -174,7 +175,7 @@ main(int argc, char *argv[])
 	 * the whole call (retries included), as it bounds kubectl get. The others retry.
 	 */
 	lc.call_deadline = CLOCK_NEVER;
-	if (c.action == CLI_QUERY || c.action == CLI_CLEANUP) {
+	if (c.action == CLI_QUERY || c.action == CLI_CLEANUP || c.action == CLI_LIST) {
 		lc.call_deadline = clock_deadline(c.request_timeout_ms);
 		kube_set_limit(kb, lc.call_deadline);
 	}

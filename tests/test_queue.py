@@ -194,3 +194,91 @@ def test_progress_line_gives_the_place_in_line(cluster, tmp_path):
         assert "in line, waiting" in said[0] and "of 2m0s" in said[0], said[0]
         nth = ["1st", "2nd", "3rd"][i]
         assert f"; {nth} in line, waiting 3" in said[1] and "of 2m0s" in said[1], said[1]
+
+
+def list_lines(lock, *extra, kubeconfig=None):
+    r = lock.do("list", *extra) if kubeconfig is None else \
+        lock.do("list", "--kubeconfig", lock.cluster.kubeconfig(kubeconfig), *extra)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def test_list_agrees_with_kubectl(cluster, tmp_path):
+    lock = Lock(cluster)
+    free = Lock(cluster)
+    other = Lock(cluster, namespace="locks")
+    assert lock.do("acquire", "--ttl", "1m", "--reason", "nightly perf", pid=1,
+                   host="h0").returncode == 0
+    assert free.do("acquire", pid=1, host="h0").returncode == 0
+    assert free.do("release", pid=1, host="h0").returncode == 0
+    assert other.do("acquire", "-n", "locks", pid=1, host="h0").returncode == 0
+    ws = [start_waiter(lock, tmp_path, f"w{i}", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "60s", "--reason", f"job {i}", pid=10 + i))
+        for i in range(2)]
+    mine = {l["name"]: l for l in list_lines(lock)}
+    cm = lock.configmap()
+    assert mine[lock.name]["holder"] == json.loads(cm["data"]["holder"])
+    assert mine[lock.name]["holder"]["reason"] == "nightly perf"
+    assert mine[lock.name]["holder"]["ttl"] == "1m0s"
+    assert "held-for" in mine[lock.name]
+    got = [(q["position"], q["host"], q["pid"], q["lease"], q.get("reason"))
+           for q in mine[lock.name]["queue"]]
+    want = [(i + 1, *l["spec"]["holderIdentity"].split(), l["metadata"]["name"], f"job {i}")
+            for i, l in enumerate(leases(lock))]
+    assert got == want, (got, want)
+    assert mine[free.name]["holder"] is None and mine[free.name]["queue"] == []
+    assert other.name not in mine, "list shows only its namespace"
+    everywhere = {(l["namespace"], l["name"]) for l in list_lines(lock, "-A")}
+    assert {("default", lock.name), ("default", free.name), ("locks", other.name)} <= \
+        everywhere
+    # Every lock kubectl shows is listed (kube-root-ca.crt and the like are not locks).
+    r = cluster.kubectl("get", "configmaps", "-n", "default", "-o", "json")
+    names = {c["metadata"]["name"] for c in json.loads(r.stdout)["items"]
+             if {"holder", "fence"} & set(c.get("data", {}))}
+    assert set(mine) == names
+    for p, _ in ws:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    assert other.do("release", "-n", "locks", pid=1, host="h0").returncode == 0
+
+
+def test_list_on_a_terminal_is_a_sanitised_table(cluster):
+    import pty
+    lock = Lock(cluster)
+    lock.put_holder('{"host":"h\\u001b[31m","pid":"5","start-time":"2021-11-11 11:35:06.5 '
+                    '+0000 UTC","token":9,"reason":"evil\\u009b2J"}', fence="9")
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, *lock.args("list")], stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    assert p.returncode == 0, p.stderr.read()
+    text = out.decode()
+    assert "\x1b" not in text and "\u009b" not in text, repr(text)
+    lines = text.splitlines()
+    assert lines[0].split() == ["NAME", "HOLDER", "HELD", "TOKEN", "TTL", "REASON"]
+    row = next(l for l in lines if l.startswith(lock.name))
+    assert "h?[31m pid 5" in row and "evil?" in row and "2J" in row, row
+    # Aligned: every row's HOLDER column starts where the header's does.
+    col = lines[0].index("HOLDER")
+    assert row[col:].startswith("h?[31m"), row
+
+
+def test_list_needs_only_the_role_in_its_namespace(cluster):
+    lock = Lock(cluster, kubeconfig="limited")
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    names = [l["name"] for l in list_lines(lock, kubeconfig="limited")]
+    assert lock.name in names
+    r = lock.do("list", "-A")
+    assert r.returncode == 1 and "403" in r.stderr, r.stderr
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert lock.do("release", pid=1, host="h0").returncode == 0
