@@ -26,4 +26,11 @@ const char	*kube_url(const struct kube *);
 /* The newest metadata.managedFields[].time of object metadata meta (epoch s), 0 unknown. */
 int64_t		 kube_last_written(const struct json *, int meta);
 
+/*
+ * Parses a LeaseList body (at most KUBE_LEASE_MAX items) into *out (clear it after);
+ * 0, or -1 with the error logged ("url: what: ..."). Pure: the fuzz target calls it.
+ */
+int		 kube_leases_parse(const char *url, const char *what, const char *body,
+		    size_t len, struct kube_leases *out);
+
 #endif

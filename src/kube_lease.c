@@ -54,7 +54,7 @@ ann_str(const struct json *j, int ann, const char *key, char **out)
 
 /* Reads Lease object obj of j into l; -1 (logged) when it is not one we can use. */
 static int
-lease_from_json(const struct kube *kb, const char *what, const struct json *j, int obj,
+lease_from_json(const char *url, const char *what, const struct json *j, int obj,
     struct kube_lease *l)
 {
 	int		 meta = json_get(j, obj, "metadata"), ann, v;
@@ -70,15 +70,15 @@ lease_from_json(const struct kube *kb, const char *what, const struct json *j, i
 	if (l->name == NULL || l->name[0] == '\0' || strlen(l->name) > LEASE_NAME_MAX ||
 	    l->rv == NULL || l->rv[0] == '\0' || strlen(l->rv) > KUBE_RV_MAX || l->ns == NULL) {
 		log_error("%s: %s: a Lease in the reply has no metadata.name, namespace or "
-		    "resourceVersion of the allowed length", kube_url(kb), what);
+		    "resourceVersion of the allowed length", url, what);
 		goto bad;
 	}
 	ann = json_get(j, meta, "annotations");
 	if (ann_str(j, ann, LEASE_ANN_LOCK, &l->lock) != 0 ||
 	    ann_str(j, ann, LEASE_ANN_RECORD, &l->record) != 0 ||
 	    ann_str(j, ann, LEASE_ANN_TICKET, &ticket) != 0) {
-		log_error("%s: %s: an annotation of lease %s is not a string", kube_url(kb),
-		    what, l->name);
+		log_error("%s: %s: an annotation of lease %s is not a string", url, what,
+		    l->name);
 		goto bad;
 	}
 	/* A ticket that is not a number is no ticket: the Lease is not in the queue. */
@@ -184,7 +184,7 @@ lease_write(struct kube *kb, const char *method, const char *path, const char *w
 			log_error("%s: %s: reply is not JSON: %s", kube_url(kb), what, err);
 			rc = KUBE_ERR;
 		} else {
-			if (lease_from_json(kb, what, j, 0, out) != 0)
+			if (lease_from_json(kube_url(kb), what, j, 0, out) != 0)
 				rc = KUBE_ERR;
 			json_free(j);
 		}
@@ -235,16 +235,53 @@ kube_lease_renew(struct kube *kb, const char *label, const char *holder,
 	return KUBE_OK;
 }
 
+int
+kube_leases_parse(const char *url, const char *what, const char *body, size_t len,
+    struct kube_leases *out)
+{
+	struct json	*j;
+	const char	*err;
+	int		 items, e, rc = -1;
+	size_t		 n, i;
+
+	memset(out, 0, sizeof(*out));
+	if ((j = json_parse(body, len, &err)) == NULL) {
+		log_error("%s: %s: reply is not JSON: %s", url, what, err);
+		return -1;
+	}
+	items = json_get(j, 0, "items");
+	if (json_type(j, items) != JSON_ARRAY) {
+		log_error("%s: %s: reply is not a list", url, what);
+		goto done;
+	}
+	n = (size_t)json_size(j, items);
+	if (n > KUBE_LEASE_MAX) {
+		log_error("%s: %s: more than %d Leases", url, what, KUBE_LEASE_MAX);
+		goto done;
+	}
+	if (n > 0 && (out->v = calloc(n, sizeof(*out->v))) == NULL) {
+		log_error("out of memory");
+		goto done;
+	}
+	for (i = 0, e = json_first(j, items); i < n; i++, e = json_next(j, e)) {
+		if (lease_from_json(url, what, j, e, &out->v[i]) != 0) {
+			kube_leases_clear(out);
+			goto done;
+		}
+		out->n = i + 1;
+	}
+	rc = 0;
+done:
+	json_free(j);
+	return rc;
+}
+
 enum kube_rc
 kube_lease_list(struct kube *kb, const char *ns, const char *label, struct kube_leases *out)
 {
 	struct httpc_reply	 r;
-	struct json		*j = NULL;
-	const char		*err;
 	char			 path[768], what[640];
 	enum kube_rc		 rc;
-	int			 items, e;
-	size_t			 n, i;
 
 	memset(out, 0, sizeof(*out));
 	if (ns != NULL)
@@ -258,38 +295,12 @@ kube_lease_list(struct kube *kb, const char *ns, const char *label, struct kube_
 	snprintf(what, sizeof(what), "list leases%s%s in %s%s", label != NULL ? " of lock " : "",
 	    label != NULL ? label : "", ns != NULL ? "namespace " : "all namespaces",
 	    ns != NULL ? ns : "");
-	if ((rc = kube_call(kb, "GET", path, NULL, 0, what, &r)) != KUBE_OK)
-		goto done;
-	rc = KUBE_ERR;
-	if ((j = json_parse(r.body, r.len, &err)) == NULL) {
-		log_error("%s: %s: reply is not JSON: %s", kube_url(kb), what, err);
-		goto done;
+	if ((rc = kube_call(kb, "GET", path, NULL, 0, what, &r)) == KUBE_OK) {
+		if (kube_leases_parse(kube_url(kb), what, r.body, r.len, out) != 0)
+			rc = KUBE_ERR;
+		else
+			out->server_now = r.date;
 	}
-	items = json_get(j, 0, "items");
-	if (json_type(j, items) != JSON_ARRAY) {
-		log_error("%s: %s: reply is not a list", kube_url(kb), what);
-		goto done;
-	}
-	n = (size_t)json_size(j, items);
-	if (n > KUBE_LEASE_MAX) {
-		log_error("%s: %s: more than %d Leases", kube_url(kb), what, KUBE_LEASE_MAX);
-		goto done;
-	}
-	if (n > 0 && (out->v = calloc(n, sizeof(*out->v))) == NULL) {
-		log_error("out of memory");
-		goto done;
-	}
-	for (i = 0, e = json_first(j, items); i < n; i++, e = json_next(j, e)) {
-		if (lease_from_json(kb, what, j, e, &out->v[i]) != 0) {
-			kube_leases_clear(out);
-			goto done;
-		}
-		out->n = i + 1;
-	}
-	out->server_now = r.date;
-	rc = KUBE_OK;
-done:
-	json_free(j);
 	free(r.body);
 	return rc;
 }

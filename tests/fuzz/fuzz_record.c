@@ -40,7 +40,7 @@ same(const struct record *a, const struct record *b)
 	    a->cmd_pid == b->cmd_pid && (a->cmd_pid == 0 || str_same(a->cmd_start, b->cmd_start)) &&
 	    str_same(a->owner, b->owner) && a->keeper == b->keeper &&
 	    str_same(a->reason, b->reason) && str_same(a->ci_url, b->ci_url) &&
-	    str_same(a->ci_job, b->ci_job);
+	    str_same(a->ci_job, b->ci_job) && str_same(a->queue, b->queue);
 }
 
 static int
@@ -83,6 +83,7 @@ rebuild(const struct record *r)
 	info.reason = r->reason;
 	info.ci_url = r->ci_url;
 	info.ci_job = r->ci_job;
+	info.queue = r->queue;
 	if ((text = record_build(&id, r->token, r->start_time, r->ttl_ms, r->renewals,
 	    r->cmd_pid != 0 ? &cmd : NULL, &info)) == NULL)
 		abort();
