@@ -32,11 +32,7 @@
 #define LOCK_RETRY_AFTER_MAX_S	60	/* the longest Retry-After we honour */
 #define LOCK_TRY_MIN_MS		500	/* least time worth another try within call_deadline */
 #define LOCK_STATUS_EVERY_MS	30000	/* how often a waiter says who holds the lock */
-#define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
 _Static_assert(LOCK_RV_SIZE == KUBE_RV_MAX + 1, "versions are never cut");
-#define LOCK_HOLD_RETRY_MS	1000	/* a holder's next try after a failed renewal */
-#define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
-#define LOCK_DETAILS_MAX	2200	/* holder_details(): four values of CI_TEXT_MAX */
 #define LOCK_SERVER_SLACK_MS	2000	/* both server times are whole seconds */
 #define LOCK_FENCE_MAX		UINT64_C(9999999999999999999)	/* 19 digits */
 
@@ -78,12 +74,10 @@ backoff(const struct lock_ctx *c, int n)
 	return sig_pending() ? -1 : 0;
 }
 
-static enum kube_rc free_lock(const struct lock_ctx *, const struct kube_cm *, uint64_t,
-    const char *);
 
 /* The fencing counter stored beside the record (0 when absent); -1 when not a number. */
-static int
-fence_parse(const char *s, uint64_t *v)
+int
+lock_fence_parse(const char *s, uint64_t *v)
 {
 	*v = 0;
 	if (s == NULL)
@@ -102,12 +96,12 @@ fence_parse(const char *s, uint64_t *v)
  * A server whose versions are not numbers (they are opaque by contract) gives 0: tokens
  * then restart after a deletion, as README says.
  */
-static uint64_t
-fence_floor(const char *rv)
+uint64_t
+lock_fence_floor(const char *rv)
 {
 	uint64_t	v;
 
-	if (rv == NULL || fence_parse(rv, &v) != 0) {
+	if (rv == NULL || lock_fence_parse(rv, &v) != 0) {
 		log_verbose("resourceVersion %s is not a number; tokens count from 0",
 		    rv != NULL ? rv : "(none)");
 		return 0;
@@ -116,8 +110,8 @@ fence_floor(const char *rv)
 }
 
 /* See lock.h on ownership. */
-static int
-is_me(const struct lock_ctx *c, const struct record *r)
+int
+lock_is_me(const struct lock_ctx *c, const struct record *r)
 {
 	if (r->owner != NULL && c->owner != NULL)
 		return strcmp(r->owner, c->owner) == 0;
@@ -132,8 +126,8 @@ is_me(const struct lock_ctx *c, const struct record *r)
  * What a record says of its holder beyond host, PID and time, as " (owner K; reason R;
  * URL)", or "". Into buf; the log sanitises it.
  */
-static const char *
-holder_details(const struct record *r, char *buf, size_t bufsz)
+const char *
+lock_holder_details(const struct record *r, char *buf, size_t bufsz)
 {
 	const char	*v[4] = { r->owner, r->reason, r->ci_job, r->ci_url };
 	const char	*tag[4] = { "owner ", "reason: ", "", "" };
@@ -155,8 +149,8 @@ holder_details(const struct record *r, char *buf, size_t bufsz)
 	return buf;
 }
 
-static void
-report_corrupt(const struct lock_ctx *c, const char *holder, const char *why)
+void
+lock_report_corrupt(const struct lock_ctx *c, const char *holder, const char *why)
 {
 	char	show[LOCK_SHOW_MAX + 4];
 
@@ -201,7 +195,7 @@ say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline,
 	duration_format(clock_ms() - started, waited, sizeof(waited));
 	log_info("lock %s/%s is held by host %s pid %ld since %s%s; %swaiting %s of %s",
 	    c->ns, c->name, r->host, r->pid, r->start_time,
-	    holder_details(r, more, sizeof(more)), place, waited, limit);
+	    lock_holder_details(r, more, sizeof(more)), place, waited, limit);
 }
 
 /*
@@ -426,7 +420,7 @@ settle_interrupted(const struct lock_ctx *c)
 
 	if (kube_cm_get(c->kb, c->ns, c->name, &cm) == KUBE_OK && !record_is_free(cm.holder) &&
 	    record_parse(cm.holder, &r, &why) == 0) {
-		if (is_me(c, &r) && free_lock(c, &cm, r.token, r.queue) == KUBE_OK)
+		if (lock_is_me(c, &r) && lock_free_held(c, &cm, r.token, r.queue) == KUBE_OK)
 			log_info("interrupted: freed lock %s/%s, which the interrupted request "
 			    "had taken", c->ns, c->name);
 		record_clear(&r);
@@ -438,8 +432,8 @@ settle_interrupted(const struct lock_ctx *c)
 }
 
 /* What a failed call means: retry (LOCK_OK) or give up with an outcome. */
-static enum lock_outcome
-on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadline)
+enum lock_outcome
+lock_on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t deadline)
 {
 	if (rc == KUBE_INTR)
 		return LOCK_INTERRUPTED;
@@ -517,7 +511,7 @@ static enum acquire_step
 acquire_failed(const struct lock_ctx *c, struct acquire *a, enum kube_rc rc,
     enum lock_outcome *o)
 {
-	return (*o = on_failure(c, rc, &a->fails, a->deadline)) == LOCK_OK ? STEP_READ :
+	return (*o = lock_on_failure(c, rc, &a->fails, a->deadline)) == LOCK_OK ? STEP_READ :
 	    STEP_DONE;
 }
 
@@ -593,7 +587,7 @@ acquire_timeout(const struct lock_ctx *c, const struct record *r, enum lock_outc
 	if (r != NULL)
 		log_error("timed out: lock %s/%s is still held by host %s pid %ld since %s%s",
 		    c->ns, c->name, r->host, r->pid, r->start_time,
-		    holder_details(r, more, sizeof(more)));
+		    lock_holder_details(r, more, sizeof(more)));
 	else
 		log_error("timed out: lock %s/%s is free, but waiters ahead of us in its queue "
 		    "are about to take it", c->ns, c->name);
@@ -653,8 +647,11 @@ acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 	char			ttl[32];
 	int			turn;
 
-	if (granted_to_us(a, r)) {
-		/* Handed to us: confirm with our own record, the grant's token. */
+	if (granted_to_us(a, r) || (r->queue != NULL && lock_is_me(c, r))) {
+		/*
+		 * Handed to us (also to a place of ours since lost: the grant names us):
+		 * confirm with our own record, the grant's token.
+		 */
 		*token = r->token;
 		return acquire_take(c, a, cm, *token, o);
 	}
@@ -706,8 +703,8 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		return acquire_failed(c, a, rc, o);
 	exists = rc == KUBE_OK;
 	if (!exists || cm.fence == NULL)
-		fence = fence_floor(exists ? cm.rv : cm.list_rv);
-	else if (fence_parse(cm.fence, &fence) != 0) {
+		fence = lock_fence_floor(exists ? cm.rv : cm.list_rv);
+	else if (lock_fence_parse(cm.fence, &fence) != 0) {
 		log_error("configmaps/%s in namespace %s: data.%s is not a number; left as it is "
 		    "(force-release resets it)", c->name, c->ns, KUBE_KEY_FENCE);
 		kube_cm_clear(&cm);
@@ -721,14 +718,14 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		} else if (turn == 0)
 			step = acquire_wait(c, a, &cm, NULL, o);
 	} else if (record_parse(cm.holder, &r, &why) != 0) {
-		report_corrupt(c, cm.holder, why);
+		lock_report_corrupt(c, cm.holder, why);
 		*o = LOCK_ERR;
 		step = STEP_DONE;
 	} else {
 		/* Tokens only grow: past the counter and any token a record shows. */
 		if (r.token > fence)
 			fence = r.token;
-		if (is_me(c, &r) && !granted_to_us(a, &r)) {
+		if (lock_is_me(c, &r) && r.queue == NULL) {
 			*token = r.token;
 			step = acquire_ours(c, a, &cm, &r, o);
 		} else
@@ -762,7 +759,7 @@ acquire_leave(const struct lock_ctx *c, struct acquire *a, enum lock_outcome o)
 		return;
 	if (!record_is_free(cm.holder) && record_parse(cm.holder, &r, &why) == 0) {
 		if (r.queue != NULL && strcmp(r.queue, name) == 0 &&
-		    free_lock(c, &cm, r.token, name) == KUBE_OK)
+		    lock_free_held(c, &cm, r.token, name) == KUBE_OK)
 			log_info("lock %s/%s was handed to us as we left its queue; handed it on",
 			    c->ns, c->name);
 		record_clear(&r);
@@ -810,16 +807,16 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
  * its queue, the first of them (other than skip: the Lease of the grant being freed) is
  * handed it instead: a grant with the next token.
  */
-static enum kube_rc
-free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
+enum kube_rc
+lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
     const char *skip)
 {
 	uint64_t	fence;
 	char		fbuf[24], who[IDENT_MAX_HOST + 32], *grant;
 	enum kube_rc	rc;
 
-	if (cm->fence == NULL || fence_parse(cm->fence, &fence) != 0)
-		fence = fence_floor(cm->rv);
+	if (cm->fence == NULL || lock_fence_parse(cm->fence, &fence) != 0)
+		fence = lock_fence_floor(cm->rv);
 	if (token > fence)
 		fence = token;
 	/* A queue that cannot be read (a Role without leases) leaves the lock free. */
@@ -835,457 +832,4 @@ free_lock(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
 		    c->name, who, (unsigned long long)fence);
 	free(grant);
 	return rc;
-}
-
-enum lock_state {
-	STATE_FREE,	/* no ConfigMap, or no holder in it */
-	STATE_HELD,	/* cm and r filled */
-	STATE_CORRUPT,	/* cm filled, *why says what is wrong with the record */
-	STATE_FAILED,	/* *o says how the read failed */
-};
-
-/*
- * Reads the lock, retrying transient failures. The caller clears cm (and r when HELD).
- */
-static enum lock_state
-read_state(const struct lock_ctx *c, struct kube_cm *cm, struct record *r,
-    const char **why, int *fails, enum lock_outcome *o)
-{
-	enum kube_rc	rc;
-
-	while ((rc = kube_cm_get(c->kb, c->ns, c->name, cm)) != KUBE_OK) {
-		if (rc == KUBE_NOT_FOUND)
-			return STATE_FREE;
-		if ((*o = on_failure(c, rc, fails, 0)) != LOCK_OK)
-			return STATE_FAILED;
-	}
-	if (record_is_free(cm->holder))
-		return STATE_FREE;
-	if (record_parse(cm->holder, r, why) != 0)
-		return STATE_CORRUPT;
-	return STATE_HELD;
-}
-
-/*
- * The loop of release, force-release and cleanup: read, let decide() judge the holder
- * (return 1 to free the lock, 0 to leave it with outcome *o), free it conditionally, and
- * on a conflict or a transient failure start again. done() says what was freed.
- */
-static enum lock_outcome
-free_loop(const struct lock_ctx *c, int force,
-    int (*decide)(const struct lock_ctx *, const struct record *, enum lock_outcome *),
-    const char *freed)
-{
-	int	fails = 0;
-
-	for (;;) {
-		struct kube_cm		cm;
-		struct record		r;
-		enum lock_outcome	o = LOCK_OK;
-		enum lock_state		st;
-		enum kube_rc		rc;
-		const char		*why = "";
-		char			show[LOCK_SHOW_MAX + 4];
-		uint64_t		fence;
-
-		memset(&r, 0, sizeof(r));
-		st = read_state(c, &cm, &r, &why, &fails, &o);
-		if (st == STATE_FAILED)
-			return o;
-		if (st == STATE_FREE && force && cm.rv != NULL && fence_parse(cm.fence, &fence) != 0) {
-			/* The counter was hand-edited: tokens go on above any handed out. */
-			rc = free_lock(c, &cm, 0, NULL);
-			if (rc == KUBE_OK)
-				log_info("lock %s/%s is not held; reset data.%s, which was not a "
-				    "number (fencing tokens go on from %llu)", c->ns, c->name,
-				    KUBE_KEY_FENCE, (unsigned long long)fence_floor(cm.rv) + 1);
-			kube_cm_clear(&cm);
-			if (rc == KUBE_OK)
-				return LOCK_OK;
-			if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-				return o;
-			continue;
-		}
-		if (st == STATE_FREE) {
-			log_info("lock %s/%s is not held; nothing to do", c->ns, c->name);
-			kube_cm_clear(&cm);
-			return LOCK_OK;
-		}
-		if (st == STATE_CORRUPT && !force) {
-			report_corrupt(c, cm.holder, why);
-			kube_cm_clear(&cm);
-			return LOCK_ERR;
-		}
-		if (st == STATE_HELD && !decide(c, &r, &o)) {
-			record_clear(&r);
-			kube_cm_clear(&cm);
-			return o;
-		}
-		rc = free_lock(c, &cm, r.token, st == STATE_HELD ? r.queue : NULL);
-		if (rc == KUBE_OK && st == STATE_CORRUPT)
-			log_info("%s lock %s/%s, replacing a corrupt record (%s): %s", freed,
-			    c->ns, c->name, why,
-			    log_sanitize(show, sizeof(show), cm.holder, strlen(cm.holder)));
-		else if (rc == KUBE_OK) {
-			char more[LOCK_DETAILS_MAX];
-
-			log_info("%s lock %s/%s held by host %s pid %ld since %s%s", freed,
-			    c->ns, c->name, r.host, r.pid, r.start_time,
-			    holder_details(&r, more, sizeof(more)));
-		}
-		record_clear(&r);
-		kube_cm_clear(&cm);
-		if (rc == KUBE_OK)
-			return LOCK_OK;
-		if ((o = on_failure(c, rc, &fails, 0)) != LOCK_OK)
-			return o;
-	}
-}
-
-/* release: only the holder itself. */
-static int
-decide_release(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
-{
-	char	more[LOCK_DETAILS_MAX];
-
-	if (is_me(c, r))
-		return 1;
-	if (r->owner != NULL && c->owner == NULL)
-		log_error("lock %s/%s is held by owner %s (host %s pid %ld since %s); this "
-		    "release has no owner key (--owner, or the same CI job); not released",
-		    c->ns, c->name, r->owner, r->host, r->pid, r->start_time);
-	else
-		log_error("lock %s/%s is held by host %s pid %ld since %s%s, not by %s%s%shost "
-		    "%s pid %ld or its callers; not released", c->ns, c->name, r->host, r->pid,
-		    r->start_time, holder_details(r, more, sizeof(more)),
-		    c->owner != NULL ? "owner " : "", c->owner != NULL ? c->owner : "",
-		    c->owner != NULL ? " or " : "", c->me->host, c->me->pid);
-	*o = LOCK_NOT_OWNER;
-	return 0;
-}
-
-static int
-decide_force(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
-{
-	(void)c;
-	(void)r;
-	(void)o;
-	return 1;
-}
-
-/* cleanup: only a holder of this host whose process is gone. */
-static int
-decide_cleanup(const struct lock_ctx *c, const struct record *r, enum lock_outcome *o)
-{
-	const char	*why, *cwhy;
-
-	*o = LOCK_OK;
-	if (r->owner != NULL && !r->keeper) {
-		/* Its PID is one step's shell: gone while the job's later steps still run. */
-		log_info("lock %s/%s is held by owner %s, whose steps run in shells of their own; "
-		    "left alone (its release frees it%s)", c->ns, c->name, r->owner,
-		    r->ttl_ms > 0 ? ", or its ttl" : "");
-		return 0;
-	}
-	if (strcmp(r->host, c->me->host) != 0) {
-		log_info("lock %s/%s is held by host %s, not this host (%s); left alone",
-		    c->ns, c->name, r->host, c->me->host);
-		return 0;
-	}
-	if (ident_check(r->pid, r->proc_start, r->boot_id, &why) == IDENT_ALIVE) {
-		log_info("lock %s/%s is held by pid %ld on this host and %s; left alone",
-		    c->ns, c->name, r->pid, why);
-		return 0;
-	}
-	/* run's command outlived run (it should not: it dies with run): still in use. */
-	if (r->cmd_pid > 0 &&
-	    ident_check(r->cmd_pid, r->cmd_start, r->boot_id, &cwhy) == IDENT_ALIVE) {
-		log_info("lock %s/%s is held by pid %ld on this host, which is gone, but its "
-		    "command, pid %ld, still runs; left alone", c->ns, c->name, r->pid,
-		    r->cmd_pid);
-		return 0;
-	}
-	log_info("lock %s/%s: pid %ld: %s", c->ns, c->name, r->pid, why);
-	return 1;
-}
-
-enum lock_outcome
-lock_release(const struct lock_ctx *c)
-{
-	return free_loop(c, 0, decide_release, "released");
-}
-
-enum lock_outcome
-lock_force_release(const struct lock_ctx *c)
-{
-	return free_loop(c, 1, decide_force, "force-released");
-}
-
-enum lock_outcome
-lock_cleanup(const struct lock_ctx *c)
-{
-	enum lock_outcome	o = free_loop(c, 0, decide_cleanup, "cleaned up");
-
-	if (o == LOCK_OK)
-		lock_queue_cleanup(c);
-	return o;
-}
-
-enum lock_outcome
-lock_query(const struct lock_ctx *c)
-{
-	struct kube_cm		cm;
-	struct record		r;
-	enum lock_outcome	o = LOCK_OK;
-	enum lock_state		st;
-	const char		*why = "";
-	char			*line = NULL;
-	int			fails = 0;
-
-	memset(&r, 0, sizeof(r));
-	st = read_state(c, &cm, &r, &why, &fails, &o);
-	if (st == STATE_FAILED)
-		return o;
-	if (st == STATE_CORRUPT)
-		report_corrupt(c, cm.holder, why);
-	else if (st == STATE_HELD && (line = record_compact(cm.holder)) == NULL)
-		log_error("out of memory");
-	else
-		printf("%s\n", st == STATE_FREE ? "{}" : line);
-	o = (st == STATE_CORRUPT || (st == STATE_HELD && line == NULL)) ? LOCK_ERR : LOCK_OK;
-	free(line);
-	record_clear(&r);
-	kube_cm_clear(&cm);
-	if (o == LOCK_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-		log_error("cannot write the record to stdout: %s", strerror(errno));
-		return LOCK_ERR;
-	}
-	return o;
-}
-
-/*
- * Is cm still the lock we hold? Notes its versions when it is. LOCK_OK yes; LOCK_LOST
- * (and why, logged): freed, overwritten, or taken by another holder or acquisition.
- */
-static enum lock_outcome
-hold_still_ours(const struct lock_ctx *c, struct lock_hold *h, const struct kube_cm *cm)
-{
-	struct record	 r;
-	const char	*why;
-	int		 ours;
-
-	if (record_is_free(cm->holder)) {
-		log_error("lock %s/%s was released by someone else while the command ran",
-		    c->ns, c->name);
-		return LOCK_LOST;
-	}
-	if (record_parse(cm->holder, &r, &why) != 0) {
-		log_error("lock %s/%s was overwritten while the command ran: %s",
-		    c->ns, c->name, why);
-		return LOCK_LOST;
-	}
-	/*
-	 * Ours while the record names this very holder: a second `acquire --keep` of the
-	 * same job that took over the renewing leaves the first keeper nothing to do.
-	 */
-	ours = r.token == h->token && r.pid == c->me->pid && strcmp(r.host, c->me->host) == 0;
-	if (ours && strlen(r.start_time) >= sizeof(h->start_time)) {
-		/* Not what we wrote, and not to be cut when we write it back. */
-		log_error("lock %s/%s was overwritten while the command ran: its start-time is "
-		    "longer than %zu bytes", c->ns, c->name, sizeof(h->start_time) - 1);
-		record_clear(&r);
-		return LOCK_LOST;
-	}
-	if (!ours)
-		log_error("lock %s/%s was taken by host %s pid %ld (token %llu) while the "
-		    "command ran", c->ns, c->name, r.host, r.pid, (unsigned long long)r.token);
-	else {
-		snprintf(h->rv, sizeof(h->rv), "%s", cm->rv);
-		/* A list's version is inside the server's watch window even after a restart. */
-		snprintf(h->watch_rv, sizeof(h->watch_rv), "%s",
-		    cm->list_rv != NULL ? cm->list_rv : cm->rv);
-		snprintf(h->start_time, sizeof(h->start_time), "%s", r.start_time);
-		h->renewals = r.renewals;
-	}
-	record_clear(&r);
-	return ours ? LOCK_OK : LOCK_LOST;
-}
-
-/* Lists the lock into cm: LOCK_OK, LOCK_LOST (deleted, logged), LOCK_ERR (retry). */
-static enum lock_outcome
-hold_read(const struct lock_ctx *c, struct kube_cm *cm)
-{
-	enum kube_rc	rc = kube_cm_list(c->kb, c->ns, c->name, cm);
-
-	if (rc == KUBE_OK)
-		return LOCK_OK;
-	kube_cm_clear(cm);
-	if (rc != KUBE_NOT_FOUND)
-		return LOCK_ERR;
-	log_error("lock %s/%s was deleted while the command ran", c->ns, c->name);
-	return LOCK_LOST;
-}
-
-static enum lock_outcome
-lock_hold_check(const struct lock_ctx *c, struct lock_hold *h)
-{
-	struct kube_cm		cm;
-	enum lock_outcome	o;
-
-	if ((o = hold_read(c, &cm)) != LOCK_OK)
-		return o;
-	o = hold_still_ours(c, h, &cm);
-	kube_cm_clear(&cm);
-	return o;
-}
-
-enum lock_outcome
-lock_hold_acquire(const struct lock_ctx *c, struct lock_hold *h)
-{
-	enum lock_outcome	o;
-
-	if ((o = lock_acquire(c, &h->token, &h->last_renewed)) != LOCK_OK)
-		return o;
-	h->next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
-	/* Our record's version, to watch from; LOCK_ERR here is retried while holding. */
-	return lock_hold_check(c, h) == LOCK_LOST ? LOCK_LOST : LOCK_OK;
-}
-
-/*
- * Rewrites our record (renewals + 1, h->cmd in it), conditional on the version just
- * read, if it is still ours. LOCK_OK renewed, LOCK_LOST, LOCK_ERR could not tell (retry).
- */
-static enum lock_outcome
-lock_hold_renew(const struct lock_ctx *c, struct lock_hold *h)
-{
-	struct kube_cm		 cur, now;
-	enum lock_outcome	 o;
-	enum kube_rc		 rc;
-	char			*rec, fence[24];
-	int64_t			 sent;
-
-	lock_hold_unwatch(c, h);
-	if ((o = hold_read(c, &cur)) != LOCK_OK)
-		return o;
-	if ((o = hold_still_ours(c, h, &cur)) != LOCK_OK) {
-		kube_cm_clear(&cur);
-		return o;
-	}
-	snprintf(fence, sizeof(fence), "%llu", (unsigned long long)h->token);
-	rec = record_build(c->me, h->token, h->start_time, c->ttl_ms, h->renewals + 1, h->cmd,
-	    c->info);
-	if (rec == NULL) {
-		kube_cm_clear(&cur);
-		return LOCK_ERR;
-	}
-	sent = clock_ms();
-	rc = kube_cm_update(c->kb, c->ns, c->name, &cur, rec, fence, &now);
-	free(rec);
-	kube_cm_clear(&cur);
-	if (rc == KUBE_CONFLICT)
-		return lock_hold_check(c, h) == LOCK_OK ? LOCK_ERR : LOCK_LOST;
-	if (rc != KUBE_OK)
-		return LOCK_ERR;
-	o = hold_still_ours(c, h, &now);
-	kube_cm_clear(&now);
-	if (o == LOCK_OK) {
-		h->last_renewed = sent;
-		log_verbose("renewed lock %s/%s (renewal %llu)", c->ns, c->name,
-		    (unsigned long long)h->renewals);
-	}
-	return o;
-}
-
-void
-lock_hold_unwatch(const struct lock_ctx *c, struct lock_hold *h)
-{
-	if (h->watching)
-		kube_watch_close(c->kb);
-	h->watching = 0;
-}
-
-/* Watches the lock until "until", opening a watch when none is open (lock_hold_tend). */
-static enum lock_outcome
-lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
-{
-	struct kube_cm		ev;
-	enum kube_watch_rc	rc;
-	enum lock_outcome	o;
-
-	if (!h->watching) {
-		h->opened = clock_ms();
-		rc = kube_watch_open(c->kb, c->ns, c->name, h->watch_rv, CLOCK_NEVER);
-		if (rc == KUBE_WATCH_INTR)
-			return LOCK_INTERRUPTED;
-		if (rc != KUBE_WATCH_CHANGED)
-			return rc == KUBE_WATCH_RESTART && lock_hold_check(c, h) == LOCK_LOST ?
-			    LOCK_LOST : LOCK_ERR;
-		h->watching = 1;
-	}
-	rc = kube_watch_next(c->kb, until, &ev);
-	switch (rc) {
-	case KUBE_WATCH_DEADLINE:
-		return LOCK_OK;
-	case KUBE_WATCH_CHANGED:
-		o = hold_still_ours(c, h, &ev);
-		kube_cm_clear(&ev);
-		if (o != LOCK_OK)
-			lock_hold_unwatch(c, h);
-		return o;
-	case KUBE_WATCH_INTR:
-		h->watching = 0;	/* the stream was closed */
-		return LOCK_INTERRUPTED;
-	case KUBE_WATCH_RESTART:
-		h->watching = 0;
-		if ((o = lock_hold_check(c, h)) == LOCK_LOST)
-			return o;
-		/* A stream that ends as soon as it opens must not become a loop. */
-		return o == LOCK_OK && clock_ms() - h->opened >= LOCK_WATCH_MIN_MS ? LOCK_OK :
-		    LOCK_ERR;
-	default:
-		h->watching = 0;
-		return LOCK_ERR;
-	}
-}
-
-/*
- * When our lease ends by our own clock (CLOCK_NEVER without a ttl): a tenth of the ttl
- * before a waiter may take the lock over (a waiter counts from when it saw our last
- * write, which is after we sent it), so that our command is being stopped before anyone
- * else may start.
- */
-static int64_t
-lock_hold_lease_end(const struct lock_ctx *c, const struct lock_hold *h)
-{
-	if (c->ttl_ms <= 0)
-		return CLOCK_NEVER;
-	return h->last_renewed + c->ttl_ms - c->ttl_ms / 10;
-}
-
-enum lock_outcome
-lock_hold_tend(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
-{
-	enum lock_outcome	o;
-	int64_t			end = lock_hold_lease_end(c, h);
-
-	if (clock_left(end) == 0) {
-		log_error("lock %s/%s could not be renewed within its ttl; it may be taken over",
-		    c->ns, c->name);
-		lock_hold_unwatch(c, h);
-		return LOCK_LOST;
-	}
-	if (clock_left(h->next_renew) == 0) {
-		if ((o = lock_hold_renew(c, h)) == LOCK_LOST)
-			return o;
-		if (o != LOCK_OK)
-			h->next_renew = clock_deadline(LOCK_HOLD_RETRY_MS);
-		else
-			h->next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
-		return LOCK_OK;
-	}
-	if (h->next_renew < until)
-		until = h->next_renew;
-	if (end < until)
-		until = end;
-	return lock_hold_watch(c, h, until);
 }

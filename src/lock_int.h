@@ -27,6 +27,34 @@
 
 #define LOCK_GRANT_TTL_MS	10000	/* how long a grant waits for its waiter to confirm */
 #define LOCK_LABEL_MAX		63	/* a label value */
+#define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
+#define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
+#define LOCK_DETAILS_MAX	2200	/* lock_holder_details(): four values of CI_TEXT_MAX */
+
+struct kube_cm;
+struct record;
+
+/* lock.c's helpers that lock_free.c shares (the record and its writes). */
+
+/* See lock.h on ownership: 1 when record r is ours. */
+int	lock_is_me(const struct lock_ctx *, const struct record *r);
+/* " (owner K; reason R; URL)" of r, or "", into buf (bufsz: LOCK_DETAILS_MAX). */
+const char *lock_holder_details(const struct record *r, char *buf, size_t bufsz);
+/* Says (error) that the record holder is corrupt and why, and that it was left. */
+void	lock_report_corrupt(const struct lock_ctx *, const char *holder, const char *why);
+/* What a failed call means: retry (LOCK_OK, after backoff) or give up with an outcome. */
+enum lock_outcome lock_on_failure(const struct lock_ctx *, enum kube_rc rc, int *fails,
+	    int64_t deadline);
+/* The fencing counter s (0 when NULL) into *v; -1 when not a number below 10^19. */
+int	lock_fence_parse(const char *s, uint64_t *v);
+/* Where tokens go on from without a counter: resourceVersion rv as a number, else 0. */
+uint64_t lock_fence_floor(const char *rv);
+/*
+ * Frees the lock read as cm (conditional on its version), the counter at least token;
+ * with waiters, hands it to the first of them other than skip (a grant). kube.h's rc.
+ */
+enum kube_rc lock_free_held(const struct lock_ctx *, const struct kube_cm *cm,
+	    uint64_t token, const char *skip);
 
 struct lock_queue {
 	struct kube_lease	l;		/* ours while l.name != NULL */

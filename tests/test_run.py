@@ -204,7 +204,8 @@ def test_waiters_cost_the_server_next_to_nothing(cluster):
         total = 0
         for line in r.stdout.splitlines():
             # Long requests (watches) are counted when they end; the waiters have ended.
-            if line.startswith("apiserver_request_total{") and 'resource="configmaps"' in line:
+            if line.startswith("apiserver_request_total{") and \
+                    ('resource="configmaps"' in line or 'resource="leases"' in line):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
@@ -217,11 +218,12 @@ def test_waiters_cost_the_server_next_to_nothing(cluster):
         w.communicate(timeout=60)
         assert w.returncode == 3
     after = counts()
-    # Each waiter: one GET, one watch, one GET at the deadline. Polling every second
-    # would be ~100 requests.
+    # Each waiter: one GET, its place in the queue (a Lease created), one watch, one GET
+    # at the deadline, its place deleted and one GET to see that no release handed it the
+    # lock meanwhile: 6. Polling every second would be ~100 requests.
     per_waiter = (after - before) / 5
     print(f"requests per waiter over 20 s: {per_waiter:.1f}")
-    assert per_waiter <= 4, per_waiter
+    assert per_waiter <= 7, per_waiter
 
 
 def test_renewals_keep_labels_and_annotations(cluster):
