@@ -74,7 +74,6 @@ backoff(const struct lock_ctx *c, int n)
 	return sig_pending() ? -1 : 0;
 }
 
-
 /* The fencing counter stored beside the record (0 when absent); -1 when not a number. */
 int
 lock_fence_parse(const char *s, uint64_t *v)
@@ -189,11 +188,13 @@ say_waiting(const struct lock_ctx *c, const struct record *r, int64_t deadline,
 	else if (q != NULL && lock_queue_joined(q))
 		snprintf(place, sizeof(place), "in line, ");
 	if (deadline == CLOCK_NEVER)
-		snprintf(limit, sizeof(limit), "no limit");
-	else
-		duration_format(deadline - started, limit, sizeof(limit));
+		snprintf(limit, sizeof(limit), ", no limit");
+	else {
+		memcpy(limit, " of ", 5);
+		duration_format(deadline - started, limit + 4, sizeof(limit) - 4);
+	}
 	duration_format(clock_ms() - started, waited, sizeof(waited));
-	log_info("lock %s/%s is held by host %s pid %ld since %s%s; %swaiting %s of %s",
+	log_info("lock %s/%s is held by host %s pid %ld since %s%s; %swaiting %s%s",
 	    c->ns, c->name, r->host, r->pid, r->start_time,
 	    lock_holder_details(r, more, sizeof(more)), place, waited, limit);
 }
