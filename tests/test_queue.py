@@ -25,12 +25,14 @@ LABEL = "carrier-lock.io/lock"
 
 
 def leases(lock):
-    """The lock's waiters' Leases as kubectl sees them, oldest first."""
+    """The lock's waiters' Leases as kubectl sees them, first in line first."""
     r = lock.cluster.kubectl("get", "leases", "-n", lock.namespace, "-l",
                              f"{LABEL}={lock.name}", "-o", "json")
     assert r.returncode == 0, r.stderr
     items = json.loads(r.stdout)["items"]
-    return sorted(items, key=lambda l: int(l["metadata"]["resourceVersion"]))
+    # The place in line: the creation's revision, kept in an annotation once renewed.
+    return sorted(items, key=lambda l: int(l["metadata"].get("annotations", {}).get(
+        "carrier-lock.io/ticket", l["metadata"]["resourceVersion"])))
 
 
 def holders(lock):
