@@ -84,7 +84,8 @@ build_roundtrip(void)
 		    "\"cmd-pid\":\"x\"}", &r, &why) == -1 && strstr(why, "cmd-pid") != NULL);
 	}
 	{
-		struct record_info info = { "job \"7\"", 1, "perf", "https://ci/1", "j #1" };
+		struct record_info info = { "job \"7\"", 1, "perf", "https://ci/1", "j #1",
+		    "lk-x7k2q" };
 
 		text = record_build(&id, 14, NULL, 0, 0, NULL, &info);
 		test_cond("record with holder details builds and parses", text != NULL &&
@@ -93,6 +94,8 @@ build_roundtrip(void)
 		    strcmp(r.owner, "job \"7\"") == 0 && r.keeper == 1 &&
 		    strcmp(r.reason, "perf") == 0 && strcmp(r.ci_url, "https://ci/1") == 0 &&
 		    strcmp(r.ci_job, "j #1") == 0);
+		test_cond("a grant's queue (its waiter's Lease) round-trips", text != NULL &&
+		    r.queue != NULL && strcmp(r.queue, "lk-x7k2q") == 0);
 		test_cond("holder details come after host, pid, start-time", text != NULL &&
 		    strncmp(text, "{\"host\":", 8) == 0 && strstr(text, "\"owner\"") >
 		    strstr(text, "\"start-time\""));
