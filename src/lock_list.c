@@ -268,7 +268,8 @@ lock_list(const struct lock_ctx *c, int all)
 			if (strcmp(ls.v[k].ns, e->ns) == 0 &&
 			    lock_queue_in_line(e->name, &ls.v[k], ls.server_now))
 				q[qn++] = &ls.v[k];
-		qsort(q, qn, sizeof(*q), lock_queue_cmp);
+		if (qn > 1)
+			qsort(q, qn, sizeof(*q), lock_queue_cmp);
 		held = !record_is_free(e->cm.holder) && record_parse(e->cm.holder, &r, &why) == 0;
 		if (o.tty)
 			table_rows(&o, e->ns, e->name, &e->cm, held ? &r : NULL, q, qn);
