@@ -203,10 +203,12 @@ def test_limited_is_refused_everything_else(cluster, admin_configmap, args):
 def test_rbac_role_is_the_repositorys(cluster):
     r = cluster.kubectl("-n", "locks", "get", "role", "carrier-lock", "-o", "json")
     assert r.returncode == 0, r.stderr
-    (rule,) = json.loads(r.stdout)["rules"]
-    assert rule["resources"] == ["configmaps"]
-    assert sorted(rule["verbs"]) == ["create", "get", "list", "update", "watch"]
-    assert "resourceNames" not in rule
+    cms, leases = json.loads(r.stdout)["rules"]
+    assert cms["resources"] == ["configmaps"] and cms["apiGroups"] == [""]
+    assert sorted(cms["verbs"]) == ["create", "get", "list", "update", "watch"]
+    assert leases["resources"] == ["leases"] and leases["apiGroups"] == ["coordination.k8s.io"]
+    assert sorted(leases["verbs"]) == ["create", "delete", "list", "update"]
+    assert "resourceNames" not in cms and "resourceNames" not in leases
 
 
 # --- lifecycle ---------------------------------------------------------------------------
