@@ -8,11 +8,13 @@
 #include "buf.h"
 #include "clock.h"
 #include "cred.h"
+#include "exec.h"
 #include "kcfg.h"
 #include "log.h"
 
 enum cred_kind {
 	CRED_STATIC,	/* the kubeconfig's own token, token file or client certificate */
+	CRED_EXEC,	/* an exec credential plugin */
 };
 
 struct cred {
@@ -75,6 +77,7 @@ static cred_get_fn *
 cred_source(enum cred_kind kind)
 {
 	switch (kind) {
+	case CRED_EXEC:		return exec_cred_get;
 	default:		return static_cred_get;
 	}
 }
@@ -89,7 +92,7 @@ cred_new(const struct kcfg *k)
 		return NULL;
 	}
 	c->k = k;
-	c->kind = CRED_STATIC;
+	c->kind = k->exec != NULL ? CRED_EXEC : CRED_STATIC;
 	c->due = clock_ms();
 	return c;
 }
@@ -112,7 +115,7 @@ cred_renewable(const struct cred *c)
 const char *
 cred_where(const struct cred *c)
 {
-	return c->k->source;
+	return c->kind == CRED_EXEC ? c->k->exec->where : c->k->source;
 }
 
 int64_t
