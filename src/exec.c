@@ -285,7 +285,10 @@ plugin_kill(struct plugin *p)
 	}
 }
 
-/* Why a wait ended early: a signal for us (errno EINTR) or the deadline (ETIMEDOUT). */
+/*
+ * Waits for pfd (NULL: only for the deadline). Returns > 0 when it is ready, or -1 with
+ * errno EINTR (a signal for us is pending), ETIMEDOUT (the deadline passed) or poll's.
+ */
 static int
 plugin_wait(struct pollfd *pfd, int64_t deadline)
 {
@@ -301,7 +304,7 @@ plugin_wait(struct pollfd *pfd, int64_t deadline)
 			return -1;
 		}
 		n = poll(pfd, pfd != NULL ? 1 : 0, clock_left(deadline));
-		if (n >= 0 || errno != EINTR)
+		if (n > 0 || (n < 0 && errno != EINTR))
 			return n;
 	}
 }
@@ -327,6 +330,7 @@ plugin_collect(struct plugin *p, struct buf *b, int64_t started, int64_t deadlin
 	for (;;) {
 		pfd.fd = p->out;
 		pfd.events = POLLIN;
+		pfd.revents = 0;
 		if (plugin_wait(&pfd, deadline) < 0)
 			goto stopped;
 		/* b->max is one byte over the limit: reading it is how we know. */
