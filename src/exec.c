@@ -176,6 +176,7 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 {
 	int		 out[2], err[2], in[2] = { -1, -1 }, e = 0;
 	sigset_t	 all, mask;
+	pid_t		 parent;
 	ssize_t		 n;
 	char		 q[512];
 
@@ -196,10 +197,13 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 	/* No handler of ours may run in the child before its exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &mask);
+	parent = getpid();
 	if ((p->pid = fork()) == 0) {
 		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0)
 			e = errno;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Dies with us; if we died before it was set, at once. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
 		sig_default_handlers();
 		sigprocmask(SIG_SETMASK, &p->mask, NULL);
 		if (e == 0) {

@@ -433,6 +433,25 @@ def test_interactive_always_without_a_terminal(cluster, tmp_path):
     assert configmap_absent(cluster, name)
 
 
+@pytest.mark.parametrize("mode,interactive", [("Always", True), ("IfAvailable", True),
+                                              ("Never", False)])
+def test_interactive_with_a_terminal(cluster, tmp_path, mode, interactive):
+    """stdin a terminal (a pty): spec.interactive is true and the plugin gets that
+    terminal as its stdin, unless interactiveMode is Never (then an empty stdin)."""
+    p = Plugin(tmp_path, token_body(admin_token(cluster)))
+    kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin", mode=mode))
+    master, slave = os.openpty()
+    try:
+        r = run("query", "--kubeconfig", kc, "--name", unique_name(), stdin=slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert r.returncode == 0, r.stderr
+    (one,) = p.runs()
+    assert json.loads(one["info"])["spec"]["interactive"] is interactive
+    assert one["stdin_tty"] is interactive
+
+
 # ---- bad exec entries: kubeconfig errors with file:line, nothing run or sent ----
 
 # entry, the line of the error (1-based within the entry; 0: the "exec:" line), words
