@@ -215,15 +215,12 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 		_exit(127);
 	}
 	e = errno;
-	/* SIGCHLD stays blocked until the plugin is reaped (see plugin_reaped). */
+	/*
+	 * SIGCHLD stays blocked until the plugin is reaped (see plugin_reaped), from before
+	 * it can end: run catches SIGCHLD, and the plugin's must not read as a signal to us.
+	 */
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
-	{
-		sigset_t chld;
-
-		sigemptyset(&chld);
-		sigaddset(&chld, SIGCHLD);
-		sigprocmask(SIG_BLOCK, &chld, NULL);
-	}
 	close(out[1]);
 	close(err[1]);
 	if (in[0] >= 0) {
