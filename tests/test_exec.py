@@ -314,6 +314,40 @@ def test_expiring_token_is_renewed_during_a_long_run(cluster, tmp_path):
     assert Lock(cluster, name=name).query() == {}
 
 
+def test_rotating_client_certificates_during_a_wait(cluster, tmp_path):
+    """A plugin whose client certificate expires after 8 s and that hands out the RSA and
+    the EC admin certificate in turn: each new one gets a new TLS context (the kept-alive
+    connections are dropped), the wait goes on across the changes, and the waiter takes
+    the lock when it is freed."""
+    pki = pathlib.Path(cluster.dir) / "pki"
+    pairs = [((pki / f"{n}.crt").read_text(), (pki / f"{n}.key").read_text())
+             for n in ("admin", "admin-ec")]
+    p = Plugin(tmp_path, f"""pairs = {pairs!r}
+c, k = pairs[len(runs) % 2]
+reply({{'clientCertificateData': c, 'clientKeyData': k, 'expirationTimestamp': in_secs(8)}})""")
+    kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin"))
+    holder = Lock(cluster)
+    assert holder.do("acquire", pid=1111).returncode == 0
+    w = subprocess.Popen([BIN, "acquire", "--kubeconfig", kc, "--name", holder.name,
+                          "--pid", "3333", "--max-wait-time", "60s", "-v"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(p.runs()) >= 3, timeout=40, what="three plugin runs")
+        assert w.poll() is None, w.communicate()
+        assert holder.do("release", pid=1111).returncode == 0
+        out, err = w.communicate(timeout=40)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    assert w.returncode == 0, err
+    assert holder.query()["pid"] == "3333"
+    assert_renewed_before_expiry(p.runs())
+    for _, key in pairs:
+        assert "".join(key.splitlines()[1:-1])[:40] not in err
+    assert holder.do("release", pid=3333).returncode == 0
+
+
 def test_rejected_token_is_obtained_again_once(cluster, tmp_path):
     """The first run hands out a token the server rejects (401): the plugin runs again
     and the request is sent once more with the new token."""
@@ -326,6 +360,30 @@ def test_rejected_token_is_obtained_again_once(cluster, tmp_path):
     assert len(p.runs()) == 2
     assert Lock(cluster, name=name).query()["pid"] == "31"
     assert Lock(cluster, name=name).do("release", pid=31).returncode == 0
+
+
+def test_rejected_client_certificate_is_replaced_by_a_new_tls_context(cluster, tmp_path):
+    """The first run hands out a client certificate of a CA the server does not know
+    (401); the second the admin's: the request is sent again over a new TLS context that
+    presents the new certificate (on the old one it would be refused again)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", "bad.key", "-out", "bad.crt", "-days", "2",
+                    "-subj", "/O=system:masters/CN=intruder",
+                    "-addext", "extendedKeyUsage=clientAuth"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    pki = pathlib.Path(cluster.dir) / "pki"
+    pairs = [((tmp_path / "bad.crt").read_text(), (tmp_path / "bad.key").read_text()),
+             ((pki / "admin.crt").read_text(), (pki / "admin.key").read_text())]
+    p = Plugin(tmp_path, f"""pairs = {pairs!r}
+c, k = pairs[min(len(runs), 1)]
+reply({{'clientCertificateData': c, 'clientKeyData': k}})""")
+    kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin"))
+    name = unique_name()
+    r = locked(cluster, kc, name, "--pid", "32")
+    assert r.returncode == 0, r.stderr
+    assert len(p.runs()) == 2
+    assert Lock(cluster, name=name).query()["pid"] == "32"
+    assert Lock(cluster, name=name).do("release", pid=32).returncode == 0
 
 
 def test_always_rejected_token_fails_after_one_more_run(cluster, tmp_path):
