@@ -176,6 +176,7 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 {
 	int		 out[2], err[2], in[2] = { -1, -1 }, e = 0;
 	sigset_t	 all, mask;
+	pid_t		 parent;
 	ssize_t		 n;
 	char		 q[512];
 
@@ -196,10 +197,13 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 	/* No handler of ours may run in the child before its exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &mask);
+	parent = getpid();
 	if ((p->pid = fork()) == 0) {
 		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0)
 			e = errno;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Dies with us; if we died before it was set, at once. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
 		sig_default_handlers();
 		sigprocmask(SIG_SETMASK, &p->mask, NULL);
 		if (e == 0) {
@@ -211,15 +215,12 @@ plugin_start(struct plugin *p, const char *path, char **envp, int interactive)
 		_exit(127);
 	}
 	e = errno;
-	/* SIGCHLD stays blocked until the plugin is reaped (see plugin_reaped). */
+	/*
+	 * SIGCHLD stays blocked until the plugin is reaped (see plugin_reaped), from before
+	 * it can end: run catches SIGCHLD, and the plugin's must not read as a signal to us.
+	 */
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
-	{
-		sigset_t chld;
-
-		sigemptyset(&chld);
-		sigaddset(&chld, SIGCHLD);
-		sigprocmask(SIG_BLOCK, &chld, NULL);
-	}
 	close(out[1]);
 	close(err[1]);
 	if (in[0] >= 0) {
@@ -285,7 +286,10 @@ plugin_kill(struct plugin *p)
 	}
 }
 
-/* Why a wait ended early: a signal for us (errno EINTR) or the deadline (ETIMEDOUT). */
+/*
+ * Waits for pfd (NULL: only for the deadline). Returns > 0 when it is ready, or -1 with
+ * errno EINTR (a signal for us is pending), ETIMEDOUT (the deadline passed) or poll's.
+ */
 static int
 plugin_wait(struct pollfd *pfd, int64_t deadline)
 {
@@ -301,7 +305,7 @@ plugin_wait(struct pollfd *pfd, int64_t deadline)
 			return -1;
 		}
 		n = poll(pfd, pfd != NULL ? 1 : 0, clock_left(deadline));
-		if (n >= 0 || errno != EINTR)
+		if (n > 0 || (n < 0 && errno != EINTR))
 			return n;
 	}
 }
@@ -327,6 +331,7 @@ plugin_collect(struct plugin *p, struct buf *b, int64_t started, int64_t deadlin
 	for (;;) {
 		pfd.fd = p->out;
 		pfd.events = POLLIN;
+		pfd.revents = 0;
 		if (plugin_wait(&pfd, deadline) < 0)
 			goto stopped;
 		/* b->max is one byte over the limit: reading it is how we know. */

@@ -21,6 +21,7 @@
 
 #define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
 #define KUBE_MSG_MAX		512	/* how much of a server message we print */
+#define KUBE_DEFAULT_TIMEOUT_MS	30000	/* httpc's, for a credential source's run */
 
 struct kube {
 	struct httpc	*api;		/* the kept-alive connection for reads and writes */
@@ -76,13 +77,13 @@ kube_creds(struct kube *kb, int rejected)
 	return KUBE_OK;
 }
 
+static enum kube_rc transport_failed(void);
+
 /*
  * One request with the current credentials; a 401 to renewable ones is sent once more
  * with new ones. Returns KUBE_OK with r filled (any status), or the transport's or the
  * credentials' failure (logged).
  */
-static enum kube_rc transport_failed(void);
-
 static enum kube_rc
 kube_do(struct kube *kb, const char *method, const char *path, const char *body,
     size_t len, struct httpc_reply *r)
@@ -116,7 +117,7 @@ kube_new(const struct kcfg *k, int64_t timeout_ms)
 		return NULL;
 	}
 	kb->k = k;
-	kb->timeout_ms = timeout_ms;
+	kb->timeout_ms = timeout_ms > 0 ? timeout_ms : KUBE_DEFAULT_TIMEOUT_MS;
 	kb->limit = CLOCK_NEVER;
 	snprintf(kb->url, sizeof(kb->url), "%s", k->server);
 	memset(&t, 0, sizeof(t));
