@@ -21,6 +21,8 @@ struct kcfg {
 	char		*host;		/* name or IP literal, brackets removed */
 	char		*port;		/* explicit, else "443"/"80" */
 	char		*tls_server_name; /* or NULL */
+	char		*proxy_url;	/* the cluster's proxy-url as written (checked by
+					   proxy_parse(); not https://), or NULL */
 	int		 insecure;
 	unsigned char	*ca;	size_t ca_len;		/* PEM bytes, or NULL */
 	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */

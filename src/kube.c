@@ -10,6 +10,7 @@
 #include "kcfg.h"
 #include "kube.h"
 #include "log.h"
+#include "proxy.h"
 #include "timefmt.h"
 
 #define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
@@ -28,6 +29,7 @@ kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms)
 {
 	struct httpc_target	 t;
 	struct kube		*kb;
+	struct proxy		*px = NULL;
 
 	if ((kb = calloc(1, sizeof(*kb))) == NULL) {
 		log_error("out of memory");
@@ -43,11 +45,18 @@ kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms)
 	t.tls_name = k->tls_server_name != NULL ? k->tls_server_name : k->host;
 	t.bearer = k->token;
 	t.timeout_ms = timeout_ms;
-	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL) {
-		log_error("out of memory");
+	if (proxy_select(k->proxy_url, k->scheme, k->host, k->port, &px) != 0) {
 		kube_free(kb);
 		return NULL;
 	}
+	t.proxy = px;
+	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL) {
+		log_error("out of memory");
+		proxy_free(px);
+		kube_free(kb);
+		return NULL;
+	}
+	proxy_free(px);
 	return kb;
 }
 
