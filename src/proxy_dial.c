@@ -91,7 +91,7 @@ dial_fail_io(const char *pwhere, int e, const char *doing)
 	if (e == ETIMEDOUT)
 		log_error("%s: timed out %s (--request-timeout)", pwhere, doing);
 	else if (e == 0)
-		log_error("%s: closed the connection %s", pwhere, doing);
+		log_error("%s: closed the connection while %s", pwhere, doing);
 	else
 		log_error("%s: %s: %s", pwhere, doing, strerror(e));
 	errno = e == 0 ? ECONNRESET : e;

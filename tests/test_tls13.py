@@ -1,7 +1,8 @@
 """TLS 1.3-only servers: BearSSL speaks TLS 1.2, so a server that demands TLS 1.3 (OpenShift's
 Modern TLS profile, kube-apiserver --tls-min-version=VersionTLS13) must get a message that
-says exactly that. The server is Python's ssl (OpenSSL), a real TLS 1.3 implementation, with
-a certificate of the tests' own; the same server allowing TLS 1.2 must work.
+says exactly that. The servers: Python's ssl (OpenSSL) with a certificate of the tests' own,
+which must work when it allows TLS 1.2, and a second kube-apiserver of the test cluster
+started with --tls-min-version=VersionTLS13.
 """
 import base64
 import pathlib
@@ -9,8 +10,7 @@ import socket
 import ssl
 import subprocess
 import threading
-
-import pytest
+import time
 
 from lockutil import BIN
 
@@ -120,3 +120,53 @@ def test_server_that_also_speaks_tls12_works(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "{}\n"
     assert srv.handshakes >= 1
+
+
+def test_kube_apiserver_with_tls13_minimum(cluster, tmp_path):
+    """A second kube-apiserver of the test cluster (same etcd, certificate and users) with
+    --tls-min-version=VersionTLS13, as OpenShift's Modern profile sets it: kubectl (Go,
+    TLS 1.3) gets through, carrier-lock says why it cannot; the cluster's own server, which
+    allows TLS 1.2, keeps working."""
+    line = [l for l in (cluster.dir / "run-kube-apiserver.sh").read_text().splitlines()
+            if l.startswith("exec ")][0]
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    argv = line.split()[1:]
+    argv = [f"--secure-port={port}" if a.startswith("--secure-port=") else a for a in argv]
+    argv.append("--tls-min-version=VersionTLS13")
+    log = open(tmp_path / "apiserver13.log", "w")
+    srv = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        kc = tmp_path / "tls13-apiserver.kubeconfig"
+        kc.write_text(pathlib.Path(cluster.kubeconfig()).read_text().replace(
+            f"https://127.0.0.1:{cluster.port}", f"https://127.0.0.1:{port}"))
+        ready = False
+        for _ in range(120):
+            r = subprocess.run([str(cluster.dir / "kubectl"), "--kubeconfig", str(kc), "get",
+                                "--raw", "/readyz"], capture_output=True, text=True,
+                               timeout=30)
+            if r.returncode == 0:
+                ready = True
+                break
+            assert srv.poll() is None, (tmp_path / "apiserver13.log").read_text()[-2000:]
+            time.sleep(0.5)
+        assert ready, r.stderr
+        r = subprocess.run([BIN, "query", "--kubeconfig", str(kc), "--name", "x"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and r.stdout == ""
+        assert len(r.stderr.strip().split("\n")) == 1, r.stderr
+        assert f"https://127.0.0.1:{port}" in r.stderr
+        assert "the server accepts only TLS 1.3, and carrier-lock speaks TLS 1.2" in r.stderr
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+        log.close()
+    r = subprocess.run([BIN, "query", "--kubeconfig", cluster.kubeconfig(), "--name", "x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
