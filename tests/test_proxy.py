@@ -542,6 +542,32 @@ def test_http_proxy_is_not_for_https_servers(cluster, tmp_path, proxy):
     assert direct_failed(r) and p.conns == 0, r.stderr
 
 
+@pytest.mark.parametrize("var", ["HTTP_PROXY", "http_proxy"])
+def test_http_proxy_for_an_http_server(cluster, tmp_path, proxy, var):
+    """An http:// API server (kubectl proxy in front of the cluster) through HTTP_PROXY;
+    HTTPS_PROXY is not for it. carrier-lock tunnels http too (CONNECT). kubectl proxy takes
+    only requests whose Host is the server's name."""
+    kp = subprocess.Popen([str(cluster.dir / "kubectl"), "--kubeconfig", cluster.kubeconfig(),
+                           "proxy", "--port=0", f"--accept-hosts=^{PROXIED}$"],
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        port = int(kp.stdout.readline().rsplit(":", 1)[1])
+        p, other = proxy("http"), proxy("http")
+        kc = pathlib.Path(tmp_path, "http.kubeconfig")
+        kc.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                      f"    server: http://{PROXIED}:{port}\ncontexts:\n- name: x\n"
+                      "  context: {cluster: c, user: u}\ncurrent-context: x\n"
+                      "users:\n- name: u\n  user: {}\n")
+        take_and_release(cluster, str(kc), env=clean_env(**{var: p.url(),
+                                                            "HTTPS_PROXY": other.url()}))
+        assert p.tunnels >= 3 and other.conns == 0
+        assert set(p.targets) == {f"{PROXIED}:{port}"}
+    finally:
+        kp.terminate()
+        kp.wait()
+
+
 @pytest.mark.parametrize("kc_name", ["admin", "admin-dns"])
 def test_loopback_is_never_proxied(cluster, tmp_path, proxy, kc_name):
     p = proxy("http")
