@@ -22,7 +22,8 @@ struct kcfg {
 	char		*port;		/* explicit, else "443"/"80" */
 	char		*tls_server_name; /* or NULL */
 	char		*proxy_url;	/* the cluster's proxy-url as written (checked by
-					   proxy_parse(); not https://), or NULL */
+					   proxy_parse(); not https://), or NULL; may hold
+					   user:password: never printed; wiped on free */
 	int		 insecure;
 	unsigned char	*ca;	size_t ca_len;		/* PEM bytes, or NULL */
 	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */

@@ -5,8 +5,9 @@
  * Precedence as kubectl: *-data over the path variant, token over tokenFile. Refused
  * with a message that names them: exec plugins, auth-provider, username/password,
  * impersonation (as, as-groups, as-uid, as-user-extra), an https:// or malformed
- * proxy-url (proxy.h), a server URL with a path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
- * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
+ * proxy-url (proxy.h), a server URL with a path, query, fragment or user info, and
+ * insecure-skip-tls-verify together with a CA (kubectl refuses that too). A CA,
+ * certificate or key must hold a PEM block.
  */
 #define _POSIX_C_SOURCE 200809L
 #ifndef _DEFAULT_SOURCE
