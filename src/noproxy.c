@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -147,10 +148,20 @@ np_split(const char *e, size_t n, const char **h, size_t *hn, const char **p, si
 	return 0;
 }
 
+/* Go lower-cases the whole entry, its port too, and compares that with the port as is. */
 static int
 np_port_ok(const char *p, size_t pn, const char *port)
 {
-	return pn == 0 || (strlen(port) == pn && memcmp(p, port, pn) == 0);
+	size_t	i;
+
+	if (pn == 0)
+		return 1;
+	if (strlen(port) != pn)
+		return 0;
+	for (i = 0; i < pn; i++)
+		if (tolower((unsigned char)p[i]) != port[i])
+			return 0;
+	return 1;
 }
 
 /* Does entry e[0..n) (trimmed, not empty, not "*") send host:port direct? */
