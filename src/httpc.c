@@ -155,6 +155,26 @@ httpc_set_limit(struct httpc *h, int64_t limit)
 	h->limit = limit;
 }
 
+int
+httpc_set_bearer(struct httpc *h, const char *bearer)
+{
+	if (h->bearer != NULL)
+		buf_wipe_free(h->bearer, strlen(h->bearer));
+	h->bearer = NULL;
+	if (bearer != NULL && (h->bearer = strdup(bearer)) == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+httpc_set_tls(struct httpc *h, struct tls_ctx *tls)
+{
+	httpc_drop(h);
+	h->tls_ctx = tls;
+}
+
 void
 httpc_free(struct httpc *h)
 {

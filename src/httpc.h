@@ -42,6 +42,16 @@ struct httpc	*httpc_new(const struct httpc_target *t);
 void		 httpc_free(struct httpc *);
 /* From now on, no request runs past clock_ms() deadline limit (CLOCK_NEVER: none). */
 void		 httpc_set_limit(struct httpc *, int64_t limit);
+/*
+ * From the next request on, sends bearer (copied; NULL: none; the old one is wiped).
+ * Returns 0, or -1 on out of memory (logged; the old one is dropped, none is sent).
+ */
+int		 httpc_set_bearer(struct httpc *, const char *bearer);
+/*
+ * From the next request on, uses tls (not owned); the connection is dropped, as it was
+ * made with the old context (which the caller may free after this).
+ */
+void		 httpc_set_tls(struct httpc *, struct tls_ctx *tls);
 
 /*
  * Sends one request (body may be NULL; sent as application/json) and reads the whole

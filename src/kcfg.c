@@ -379,5 +379,7 @@ kcfg_free(struct kcfg *k)
 	free(k->namespace);
 	free(k->context);
 	free(k->source);
+	kcfg_exec_free(k->exec);
+	free(k->exec_config);
 	memset(k, 0, sizeof(*k));
 }

@@ -15,6 +15,35 @@
 #define KCFG_MAX_FILE_MIB	4	/* kubeconfig, CA, cert, key and token files */
 #define KCFG_MAX_FILE		(KCFG_MAX_FILE_MIB * 1024 * 1024)
 
+/* An exec credential plugin's interactiveMode. */
+enum kcfg_exec_mode {
+	KCFG_EXEC_NEVER,
+	KCFG_EXEC_IF_AVAILABLE,
+	KCFG_EXEC_ALWAYS,
+};
+
+struct kcfg_exec_env {
+	char	*name;		/* not empty, no '=' */
+	char	*value;
+};
+
+/* A user's "exec:" entry, as written (kcfg_exec.c); run by exec.c. */
+struct kcfg_exec {
+	char			*command;	/* as written, for messages */
+	char			*path;		/* command had a '/': made absolute against
+						   the kubeconfig's directory; else NULL:
+						   looked up on PATH when run */
+	char			**argv;		/* command, then args; NULL-terminated */
+	struct kcfg_exec_env	*env;		/* added to the plugin's environment */
+	size_t			 nenv;
+	char			*api_version;	/* client.authentication.k8s.io/v1 or v1beta1 */
+	char			*install_hint;	/* or NULL */
+	int			 provide_cluster_info;
+	enum kcfg_exec_mode	 mode;
+	char			*where;		/* "exec plugin \"CMD\" of user \"NAME\"" */
+	char			*line_where;	/* "kubeconfig PATH:LINE" of the entry */
+};
+
 struct kcfg {
 	char		*server;	/* "https://host:port" as written (path part refused) */
 	char		*scheme;	/* "https" or "http" */
@@ -35,13 +64,16 @@ struct kcfg {
 	char		*namespace;	/* context's namespace, in-cluster's, else "default" */
 	char		*context;	/* context name used ("in-cluster" when so) */
 	char		*source;	/* for messages: "kubeconfig /path" or "in-cluster config" */
+	struct kcfg_exec *exec;		/* the user's exec plugin, or NULL */
+	char		*exec_config;	/* JSON of the cluster's extension named
+					   client.authentication.k8s.io/exec, or NULL */
 };
 
 /*
  * Fills k. explicit_path is --kubeconfig or NULL; context is --context, or NULL or ""
  * for the current-context (kubectl treats an empty --context as not given).
  * Returns 0 or -1 (logged). Free with kcfg_free() in both cases.
- * Unsupported user entries (exec, auth-provider, username/password) are errors that name them.
+ * Unsupported user entries (auth-provider, username/password) are errors that name them.
  */
 int	kcfg_load(struct kcfg *k, const char *explicit_path, const char *context);
 void	kcfg_free(struct kcfg *k);

@@ -2,12 +2,12 @@
  * kcfg_entry.c: one cluster entry (server URL, CA, TLS options) and one user entry
  * (client certificate and key, token) of a kubeconfig, as kubectl reads them.
  *
- * Precedence as kubectl: *-data over the path variant, token over tokenFile. Refused
- * with a message that names them: exec plugins, auth-provider, username/password,
- * impersonation (as, as-groups, as-uid, as-user-extra), an https:// or malformed
- * proxy-url (proxy.h), a server URL with a path, query, fragment or user info, and
- * insecure-skip-tls-verify together with a CA (kubectl refuses that too). A CA,
- * certificate or key must hold a PEM block.
+ * Precedence as kubectl: *-data over the path variant, token over tokenFile. An exec
+ * plugin (kcfg_exec.c) is the user's only credentials. Refused with a message that
+ * names them: auth-provider, username/password, impersonation (as, as-groups, as-uid,
+ * as-user-extra), an https:// or malformed proxy-url (proxy.h), a server URL with a
+ * path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
+ * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
  */
 #define _POSIX_C_SOURCE 200809L
 #ifndef _DEFAULT_SOURCE
@@ -281,7 +281,7 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 			    "or false", what);
 	}
 	if (kcfg_pem_field(f, c, "certificate-authority", what, &k->ca, &k->ca_len,
-	    &k->ca_where) != 0)
+	    &k->ca_where) != 0 || kcfg_exec_extension(k, f, what, c) != 0)
 		return -1;
 	if (k->insecure && k->ca != NULL)
 		return kcfg_err(f, vline, "%s sets both a certificate authority and "
@@ -298,7 +298,6 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
 	static const struct {
 		const char	*key, *name_key, *what, *no_name, *yet;
 	} plugins[] = {
-		{ "exec", "command", "an exec credential plugin", "no command", " yet" },
 		{ "auth-provider", "name", "the auth-provider plugin", "no name", "" },
 	};
 	const struct yaml_node	*v, *nm;
@@ -325,6 +324,32 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
 	return 0;
 }
 
+/*
+ * An exec plugin, when the user has one. Together with the user's own token or client
+ * certificate it is refused: which of them client-go sends depends on the kind of each,
+ * and a lock's credentials must not be a guess.
+ */
+static int
+kcfg_user_exec(struct kcfg *k, const struct kcfg_file *f, const char *name,
+    const struct yaml_node *u)
+{
+	static const char	*own[] = { "token", "tokenFile", "client-certificate",
+	    "client-certificate-data", "client-key", "client-key-data" };
+	const struct yaml_node	*e, *v;
+	size_t			 line, l, i;
+	char			 q[128];
+
+	e = yaml_get(u, "exec", &line);
+	if (e == NULL || yaml_is_null(e))
+		return 0;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if ((v = yaml_get(u, own[i], &l)) != NULL && !yaml_is_null(v))
+			return kcfg_err(f, l, "user \"%s\" sets both exec and %s; carrier-lock "
+			    "takes the credentials from one of them only (remove one)",
+			    kcfg_q(q, sizeof(q), name), own[i]);
+	return kcfg_exec_parse(k, f, name, e, line);
+}
+
 /* A bearer token goes into an HTTP header: printable ASCII without spaces only. */
 static int
 kcfg_token_ok(const char *t)
@@ -347,8 +372,10 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	snprintf(what, sizeof(what), "user \"%s\"", kcfg_q(q, sizeof(q), name));
 	if (u == NULL)
 		return 0;
-	if (kcfg_user_unsupported(f, u, what) != 0)
+	if (kcfg_user_unsupported(f, u, what) != 0 || kcfg_user_exec(k, f, name, u) != 0)
 		return -1;
+	if (k->exec != NULL)
+		return 0;
 	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len,
 	    &k->cert_where) != 0 ||
 	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len, &k->key_where) != 0)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct kcfg;
+struct kcfg_exec;
 struct yaml_node;
 
 /* One loaded kubeconfig file. */
@@ -62,6 +63,19 @@ int		 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *,
 /* Fills the credentials in k from a "user:" mapping (NULL: anonymous). */
 int		 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *,
 		    const char *name, const struct yaml_node *user);
+
+/* kcfg_exec.c */
+
+/* Fills k->exec from the "exec:" mapping e of user (at line). Returns 0 or -1 (logged). */
+int		 kcfg_exec_parse(struct kcfg *k, const struct kcfg_file *, const char *user,
+		    const struct yaml_node *e, size_t line);
+/*
+ * Fills k->exec_config with the JSON of the "client.authentication.k8s.io/exec" entry of
+ * cluster c's extensions ("what" names the cluster). Returns 0 or -1 (logged).
+ */
+int		 kcfg_exec_extension(struct kcfg *k, const struct kcfg_file *,
+		    const char *what, const struct yaml_node *c);
+void		 kcfg_exec_free(struct kcfg_exec *);
 
 /* kcfg_incluster.c */
 

@@ -25,7 +25,6 @@
 #include "record.h"
 #include "run.h"
 #include "sig.h"
-#include "tls.h"
 #include "version.h"
 
 
@@ -91,7 +90,6 @@ main(int argc, char *argv[])
 	struct cli		 c;
 	struct kcfg		 k;
 	struct ident		 me;
-	struct tls_ctx		*tls = NULL;
 	struct kube		*kb = NULL;
 	struct lock_ctx		 lc;
 	struct ci_job		 ci;
@@ -144,19 +142,7 @@ main(int argc, char *argv[])
 	memset(&k, 0, sizeof(k));
 	if (kcfg_load(&k, c.kubeconfig, c.context) != 0)
 		goto done;
-	if (strcmp(k.scheme, "https") == 0) {
-		struct tls_config tc = {
-			.ca_pem = k.ca, .ca_pem_len = k.ca_len,
-			.cert_pem = k.cert, .cert_pem_len = k.cert_len,
-			.key_pem = k.key, .key_pem_len = k.key_len,
-			.insecure = k.insecure, .where = k.source,
-			.ca_where = k.ca_where, .cert_where = k.cert_where,
-			.key_where = k.key_where,
-		};
-		if ((tls = tls_ctx_new(&tc)) == NULL)
-			goto done;
-	}
-	if ((kb = kube_new(&k, tls, c.request_timeout_ms)) == NULL)
+	if ((kb = kube_new(&k, c.request_timeout_ms)) == NULL)
 		goto done;
 	log_verbose("%s: lock %s/%s as host %s pid %ld", cli_action_name(c.action),
 	    c.namespace ? c.namespace : k.namespace, c.name, me.host, me.pid);
@@ -186,7 +172,6 @@ main(int argc, char *argv[])
 		code = exit_for(run_action(&c, &lc));
 done:
 	kube_free(kb);
-	tls_ctx_free(tls);
 	kcfg_free(&k);
 	return code;
 }
