@@ -33,6 +33,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "net.h"
+#include "proxy.h"
 #include "tls.h"
 
 #define HTTPC_DEFAULT_TIMEOUT_MS	30000
@@ -51,6 +52,7 @@ struct httpc {
 	char			*url, *host, *port, *hosthdr, *tls_name, *bearer;
 	int			 tls;
 	struct tls_ctx		*tls_ctx;
+	struct proxy		*proxy;		/* or NULL */
 	int64_t			 timeout_ms;
 	int64_t			 limit;		/* no request runs past it (clock_ms()) */
 
@@ -113,6 +115,8 @@ httpc_new(const struct httpc_target *t)
 	h->tls_name = httpc_strdup(t->tls_name != NULL ? t->tls_name : t->host, &ok);
 	h->bearer = httpc_strdup(t->bearer, &ok);
 	h->rbuf = malloc(HTTPC_RBUF);
+	if (t->proxy != NULL && (h->proxy = proxy_dup(t->proxy)) == NULL)
+		ok = 0;
 	/* Host: an IPv6 literal goes in brackets; the scheme's default port is left out. */
 	n = strlen(t->host) + strlen(port) + 4;
 	if ((h->hosthdr = malloc(n)) != NULL) {
@@ -182,6 +186,7 @@ httpc_free(struct httpc *h)
 	free(h->port);
 	free(h->hosthdr);
 	free(h->tls_name);
+	proxy_free(h->proxy);
 	if (h->bearer != NULL)
 		buf_wipe_free(h->bearer, strlen(h->bearer));
 	free(h->rbuf);
@@ -279,7 +284,10 @@ httpc_drop_if_stale(struct httpc *h)
 static int
 httpc_connect(struct httpc *h, const char *where, int64_t deadline)
 {
-	if ((h->fd = net_connect(h->host, h->port, deadline, where)) < 0) {
+	/* Through a proxy, TLS still checks and names (SNI) the API server, not the proxy. */
+	h->fd = h->proxy != NULL ? proxy_dial(h->proxy, h->host, h->port, deadline, where) :
+	    net_connect(h->host, h->port, deadline, where);
+	if (h->fd < 0) {
 		h->err_logged = 1;
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct proxy;
 struct tls_ctx;
 
 struct httpc_target {
@@ -22,6 +23,8 @@ struct httpc_target {
 	const char	*tls_name;	/* name to verify (tls-server-name, else host) */
 	const char	*bearer;	/* token, or NULL; never logged */
 	int64_t		 timeout_ms;	/* per request (connect + send + full reply); 0: 30 s */
+	const struct proxy *proxy;	/* every (re)connect tunnels through it; NULL: direct;
+					   copied */
 };
 
 struct httpc_reply {

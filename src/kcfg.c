@@ -366,6 +366,8 @@ kcfg_free(struct kcfg *k)
 	free(k->host);
 	free(k->port);
 	free(k->tls_server_name);
+	if (k->proxy_url != NULL)	/* may hold a proxy password */
+		buf_wipe_free(k->proxy_url, strlen(k->proxy_url));
 	free(k->ca_where);
 	free(k->cert_where);
 	free(k->key_where);

@@ -50,6 +50,9 @@ struct kcfg {
 	char		*host;		/* name or IP literal, brackets removed */
 	char		*port;		/* explicit, else "443"/"80" */
 	char		*tls_server_name; /* or NULL */
+	char		*proxy_url;	/* the cluster's proxy-url as written (checked by
+					   proxy_parse(); not https://), or NULL; may hold
+					   user:password: never printed; wiped on free */
 	int		 insecure;
 	unsigned char	*ca;	size_t ca_len;		/* PEM bytes, or NULL */
 	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */
@@ -64,7 +67,6 @@ struct kcfg {
 	struct kcfg_exec *exec;		/* the user's exec plugin, or NULL */
 	char		*exec_config;	/* JSON of the cluster's extension named
 					   client.authentication.k8s.io/exec, or NULL */
-	char		*proxy_url;	/* the cluster's proxy-url, or NULL */
 };
 
 /*

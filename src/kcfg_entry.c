@@ -3,9 +3,9 @@
  * (client certificate and key, token) of a kubeconfig, as kubectl reads them.
  *
  * Precedence as kubectl: *-data over the path variant, token over tokenFile. An exec
- * plugin (kcfg_exec.c) is the user's only credentials. Refused
- * with a message that names them: auth-provider, username/password,
- * impersonation (as, as-groups, as-uid, as-user-extra), proxy-url, a server URL with a
+ * plugin (kcfg_exec.c) is the user's only credentials. Refused with a message that
+ * names them: auth-provider, username/password, impersonation (as, as-groups, as-uid,
+ * as-user-extra), an https:// or malformed proxy-url (proxy.h), a server URL with a
  * path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
  * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
  */
@@ -24,6 +24,7 @@
 #include "kcfg_int.h"
 #include "log.h"
 #include "pem.h"
+#include "proxy.h"
 #include "text.h"
 #include "yaml.h"
 
@@ -216,6 +217,29 @@ kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char 
 	return 0;
 }
 
+/* Checks the cluster's proxy-url and keeps it in k->proxy_url (see proxy.h). */
+static int
+kcfg_proxy_parse(struct kcfg *k, const struct kcfg_file *f, size_t line, const char *what,
+    const char *url)
+{
+	struct proxy	 p = { 0 };
+	const char	*why;
+	char		 shown[512];
+	int		 rc;
+
+	if (proxy_parse(url, 0, &p, &why) != 0)
+		rc = kcfg_err(f, line, "proxy-url \"%s\" of %s: %s",
+		    proxy_redact(url, shown, sizeof(shown)), what, why);
+	else if (p.kind == PROXY_HTTPS)
+		rc = kcfg_err(f, line, "proxy-url \"%s\" of %s: https:// proxies (TLS to the "
+		    "proxy, then TLS to the API server inside it) are not supported; use an "
+		    "http:// or socks5:// proxy", p.shown, what);
+	else
+		rc = (k->proxy_url = kcfg_strndup(url, strlen(url))) == NULL ? -1 : 0;
+	proxy_clear(&p);
+	return rc;
+}
+
 int
 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
     const struct yaml_node *c, size_t line)
@@ -236,9 +260,8 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return -1;
 	if (kcfg_get_str(f, c, "proxy-url", what, &proxy, &l) != 0)
 		return -1;
-	if (proxy != NULL)
-		return kcfg_err(f, l, "%s sets proxy-url, which carrier-lock does not support",
-		    what);
+	if (proxy != NULL && kcfg_proxy_parse(k, f, l, what, proxy) != 0)
+		return -1;
 	if (kcfg_get_str(f, c, "tls-server-name", what, &sni, &l) != 0)
 		return -1;
 	if (sni != NULL && (k->tls_server_name = kcfg_strndup(sni, strlen(sni))) == NULL)

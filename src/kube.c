@@ -16,6 +16,7 @@
 #include "kcfg.h"
 #include "kube.h"
 #include "log.h"
+#include "proxy.h"
 #include "timefmt.h"
 #include "tls.h"
 
@@ -111,6 +112,7 @@ kube_new(const struct kcfg *k, int64_t timeout_ms)
 {
 	struct httpc_target	 t;
 	struct kube		*kb;
+	struct proxy		*px = NULL;
 
 	if ((kb = calloc(1, sizeof(*kb))) == NULL) {
 		log_error("out of memory");
@@ -127,12 +129,19 @@ kube_new(const struct kcfg *k, int64_t timeout_ms)
 	t.tls = strcmp(k->scheme, "https") == 0;
 	t.tls_name = k->tls_server_name != NULL ? k->tls_server_name : k->host;
 	t.timeout_ms = timeout_ms;
-	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL ||
-	    (kb->cred = cred_new(k)) == NULL) {
-		log_error("out of memory");
+	if (proxy_select(k->proxy_url, k->scheme, k->host, k->port, &px) != 0) {
 		kube_free(kb);
 		return NULL;
 	}
+	t.proxy = px;
+	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL ||
+	    (kb->cred = cred_new(k)) == NULL) {
+		log_error("out of memory");
+		proxy_free(px);
+		kube_free(kb);
+		return NULL;
+	}
+	proxy_free(px);
 	/* Static credentials at once: a bad certificate is reported before any request. */
 	if (!cred_renewable(kb->cred) && kube_creds(kb, 0) != KUBE_OK) {
 		kube_free(kb);
