@@ -8,11 +8,21 @@
 #                            FUZZ_TARGETS="json yaml" picks some)
 #   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
 #   ./build.sh deps          only fetch, verify and build the third-party code
+#   ./build.sh release       dist/: static stripped binaries for linux-amd64 and -arm64,
+#                            tarballs (with README, licences, man page, completions),
+#                            SHA256SUMS and a krew manifest; same commit, same bytes
+#   ./build.sh arm64         only the static arm64 binary, build/arm64/carrier-lock
+#   ./build.sh size          ./carrier-lock, then where its bytes go (ours, BearSSL, musl)
 #   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
 #                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~12 min)
 #
 # Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
-# FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip).
+# FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip),
+# ARM64_CC (default aarch64-linux-gnu-gcc, with musl:arm64's libc), OPT (static builds'
+# optimisation, default -Oz), LTO (default -flto=auto; LTO= turns it off), DIST (release's
+# output directory, default dist), CARRIER_LOCK_VERSION and CARRIER_LOCK_COMMIT (the
+# version --version prints; default from git, "unknown" without a .git),
+# RELEASE_URL (where the krew manifest says the tarballs are).
 #
 # Third-party code comes from Debian's packages at the versions pinned below, checked
 # against vendor/SHA256SUMS, and is unpacked and built under vendor/build/ (git-ignored).
@@ -32,6 +42,7 @@ BEARSSL_SRC=$VENDOR/bearssl-$BEARSSL_UPSTREAM
 JSMN_INC=$VENDOR/jsmn/usr/include
 
 CC=${CC:-musl-gcc}
+ARM64_CC=${ARM64_CC:-aarch64-linux-gnu-gcc}
 HOST_CC=${HOST_CC:-cc}
 FUZZ_CC=${FUZZ_CC:-clang}
 STRIP=${STRIP:-strip}
@@ -51,17 +62,48 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # Third-party headers are -isystem: our warnings are for our code.
 INC="-I src -isystem $BEARSSL_SRC/inc -isystem $JSMN_INC"
 
+# The static binaries are built for size (issue 13: at most 256 KiB with every feature;
+# README "Size" has the figures): -Oz (a query takes about 2 ms longer than at -O2, 0.2 ms
+# longer than at -Os), a section per function and object so that the linker drops what
+# nothing calls, no unwind tables (C without exceptions; they were 25 KiB), and
+# link-time optimisation. Paths are mapped so the bytes do not depend on where the tree is.
+OPT=${OPT:--Oz}
+LTO=${LTO--flto=auto}
+SIZE_FLAGS="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+            -fno-unwind-tables $LTO"
+REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR=vendor"
+STATIC_FLAGS="$OPT $SIZE_FLAGS $REPRO_FLAGS"
+STATIC_LDFLAGS="-static -Wl,--gc-sections -Wl,--build-id=none"
+BEARSSL_STATIC_FLAGS="$STATIC_FLAGS -W -Wall"
+ARM64_MUSL=$VENDOR/musl-arm64
+
 die() { echo "build.sh: $*" >&2; exit 1; }
 say() { echo "build.sh: $*"; }
+
+# What --version prints: git's description of the tree (a tag when there is one, else
+# the abbreviated commit; "-dirty" with uncommitted changes), the commit, and the pinned
+# Debian versions of BearSSL and jsmn. A tree without .git (an unpacked tarball) says
+# "unknown" unless CARRIER_LOCK_VERSION and CARRIER_LOCK_COMMIT are given.
+version_defs() {
+	local v c
+	v=${CARRIER_LOCK_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo unknown)}
+	c=${CARRIER_LOCK_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
+	case $v$c in (*[!A-Za-z0-9._+~-]*) die "bad version '$v' or commit '$c'";; esac
+	VERSION=$v
+	DEFS=(-DCARRIER_LOCK_VERSION="\"$v\"" -DCARRIER_LOCK_COMMIT="\"$c\""
+	    -DCARRIER_LOCK_BEARSSL="\"$BEARSSL_DEB_VERSION\"" -DCARRIER_LOCK_JSMN="\"$JSMN_DEB_VERSION\"")
+}
 
 # ---------------------------------------------------------------------------------------
 # Build packages. As root they are installed; otherwise we say which and stop.
 # ---------------------------------------------------------------------------------------
 NEEDED_PKGS="musl-tools clang libclang-rt-14-dev llvm dpkg-dev openssl xz-utils patch"
+# The arm64 release binary: Debian's cross compiler and musl's arm64 package (multiarch).
+ARM64_PKGS="gcc-aarch64-linux-gnu musl-dev:arm64"
 
 need_packages() {
 	local missing="" p
-	for p in $NEEDED_PKGS; do
+	for p in ${1:-$NEEDED_PKGS}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing="$missing $p"
 	done
@@ -72,6 +114,10 @@ need_packages() {
 		exit 1
 	fi
 	say "installing$missing"
+	case $missing in
+	(*:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 ||
+		{ dpkg --add-architecture arm64 && apt-get update; } ;;
+	esac
 	# A fresh machine may have no package lists yet.
 	if ! apt-get install -y --no-install-recommends $missing; then
 		apt-get update
@@ -158,11 +204,11 @@ unpack_deps() {
 	[ -f "$JSMN_INC/jsmn.h" ] || die "$JSMN_INC has no jsmn.h"
 }
 
-# build_bearssl DIR COMPILER FLAGS: compiles BearSSL's src/**/*.c into DIR/libbearssl.a,
+# build_bearssl DIR COMPILER FLAGS [AR]: compiles BearSSL's src/**/*.c into DIR/libbearssl.a,
 # unless DIR/stamp says it was built from the same version, compiler and flags.
 build_bearssl() {
-	local out=$1 cc=$2 flags=$3
-	local stamp="$BEARSSL_DEB_VERSION+$BEARSSL_PATCHES|$cc|$flags"
+	local out=$1 cc=$2 flags=$3 ar=${4:-ar}
+	local stamp="$BEARSSL_DEB_VERSION+$BEARSSL_PATCHES|$cc|$flags|$ar"
 	if [ -f "$out/libbearssl.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 		return
 	fi
@@ -177,7 +223,9 @@ build_bearssl() {
 			o=$(printf "%s" "$f" | sed "s|^\./||; s|/|_|g; s|\.c$|.o|")
 			$cc $flags -I "$src/inc" -I "$src/src" -c "$src/src/$f" -o "$out/obj/$o" || exit 255
 		done' sh "$out" "$cc" "$flags" "$BEARSSL_SRC"
-	ar rcs "$out/libbearssl.a" "$out"/obj/*.o
+	# Sorted and (Debian's default) deterministic: the same inputs give the same archive.
+	# shellcheck disable=SC2046
+	$ar rcsD "$out/libbearssl.a" $(find "$out/obj" -name '*.o' | LC_ALL=C sort)
 	rm -rf "$out/obj"
 	echo "$stamp" > "$out/stamp"
 }
@@ -194,9 +242,9 @@ deps() {
 
 # compile_lib OUTDIR COMPILER FLAGS...: compiles every src/*.c into OUTDIR/obj and puts all
 # but main.o into OUTDIR/libcarrier.a, which tests and fuzz targets link against (the
-# linker takes only the modules they use).
+# linker takes only the modules they use). $AR archives (default ar).
 compile_lib() {
-	local out=$1 cc=$2 f o
+	local out=$1 cc=$2 f o ar=${AR:-ar}
 	shift 2
 	rm -rf "$out/obj"
 	mkdir -p "$out/obj"
@@ -206,33 +254,70 @@ compile_lib() {
 		$cc $STD $WARN $INC "$@" $CFLAGS -c "$f" -o "$o" || die "compiling $f failed"
 	done
 	rm -f "$out/libcarrier.a"
-	find "$out/obj" -name '*.o' ! -name main.o -print0 | xargs -0 ar rcs "$out/libcarrier.a"
+	find "$out/obj" -name '*.o' ! -name main.o -print0 | LC_ALL=C sort -z |
+	    xargs -0 $ar rcsD "$out/libcarrier.a"
+}
+
+# arm64_cc: prints the arm64 compiler command. musl's arm64 package has the libc but not
+# the musl-gcc wrapper (that is musl-tools, one architecture per machine), so its specs
+# file is written here from the amd64 one: the same rules with the arm64 paths.
+arm64_cc() {
+	local specs=$ARM64_MUSL/musl-gcc.specs
+	[ -f /usr/lib/aarch64-linux-musl/libc.a ] ||
+		die "musl for arm64 is missing (apt-get install musl-dev:arm64, after dpkg --add-architecture arm64)"
+	command -v "$ARM64_CC" >/dev/null || die "$ARM64_CC is missing (apt-get install gcc-aarch64-linux-gnu)"
+	if [ ! -f "$specs" ]; then
+		mkdir -p "$ARM64_MUSL"
+		sed 's/x86_64/aarch64/g' /usr/lib/x86_64-linux-musl/musl-gcc.specs > "$specs.tmp" &&
+			mv "$specs.tmp" "$specs"
+	fi
+	echo "$ARM64_CC -specs $specs"
+}
+
+# build_musl ARCH OUTFILE: the static, stripped binary for amd64 or arm64. Fails unless
+# it is static.
+build_musl() {
+	local arch=$1 out=$2 cc strip ar bear tmp
+	deps
+	version_defs
+	case $arch in
+	(amd64)	cc=$CC; strip=$STRIP; ar=gcc-ar; bear=$VENDOR/bearssl-musl ;;
+	(arm64)	need_packages "$ARM64_PKGS"
+		cc=$(arm64_cc); strip=aarch64-linux-gnu-strip; ar=aarch64-linux-gnu-gcc-ar
+		bear=$VENDOR/bearssl-musl-arm64 ;;
+	(*)	die "unknown architecture '$arch'" ;;
+	esac
+	[ -n "$LTO" ] || ar=ar
+	build_bearssl "$bear" "$cc" "$BEARSSL_STATIC_FLAGS" "$ar"
+	# shellcheck disable=SC2086
+	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS -static "${DEFS[@]}"
+	tmp=$out.tmp
+	mkdir -p "$(dirname "$out")"
+	# shellcheck disable=SC2086
+	$cc $STATIC_FLAGS $STATIC_LDFLAGS -o "$tmp" "build/musl-$arch/obj/main.o" \
+	    "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" $LDFLAGS ||
+		die "linking $out failed (see the linker's message above)"
+	$strip "$tmp"
+	if readelf -lW "$tmp" | grep -q 'INTERP'; then
+		die "$out has a program interpreter: it is not static"
+	fi
+	if ! readelf -dW "$tmp" | grep -q 'There is no dynamic section'; then
+		die "$out has a dynamic section: it is not static"
+	fi
+	mv "$tmp" "$out"
 }
 
 build_static() {
-	deps
-	build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall"
-	compile_lib build/musl "$CC" -O2 -static
-	# shellcheck disable=SC2086
-	$CC -static -o carrier-lock.tmp build/musl/obj/main.o build/musl/libcarrier.a \
-	    "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
-		die "linking ./carrier-lock failed (see the linker's message above)"
-	$STRIP carrier-lock.tmp
-	if readelf -lW carrier-lock.tmp | grep -q 'INTERP'; then
-		die "carrier-lock has a program interpreter: it is not static"
-	fi
-	if ! readelf -dW carrier-lock.tmp | grep -q 'There is no dynamic section'; then
-		die "carrier-lock has a dynamic section: it is not static"
-	fi
-	mv carrier-lock.tmp carrier-lock
+	build_musl amd64 carrier-lock
 	say "built ./carrier-lock, static, $(stat -c %s carrier-lock) bytes"
 }
 
 build_host_san() {
 	deps
 	build_bearssl "$VENDOR/bearssl-host" "$HOST_CC" "-O2 -g -W -Wall"
+	version_defs
 	# shellcheck disable=SC2086
-	compile_lib build/san "$HOST_CC" $SAN
+	compile_lib build/san "$HOST_CC" $SAN "${DEFS[@]}"
 }
 
 build_asan() {
@@ -253,7 +338,8 @@ run_unit() {
 		[ -f "$t" ] || continue
 		name=$(basename "${t%.c}")
 		# shellcheck disable=SC2086
-		$HOST_CC $STD $TEST_WARN $INC $SAN $CFLAGS -o "build/unit/$name" "$t" \
+		# The version as the library has it (test_http checks the User-Agent).
+		$HOST_CC $STD $TEST_WARN $INC $SAN "${DEFS[@]}" $CFLAGS -o "build/unit/$name" "$t" \
 		    build/san/libcarrier.a "$VENDOR/bearssl-host/libbearssl.a" $LDFLAGS ||
 			die "building $t failed"
 	done
@@ -336,7 +422,10 @@ case ${1:-static} in
 (unit)		run_unit ;;
 (fuzz)		run_fuzz "${2:-120}" ;;
 (replay)	run_replay ;;
-(deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall" ;;
+(deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "$BEARSSL_STATIC_FLAGS" gcc-ar ;;
+(arm64)		build_musl arm64 build/arm64/carrier-lock; say "built build/arm64/carrier-lock" ;;
+(release)	release ;;
+(size)		build_static; size_report ;;
 (soak)		shift; build_static; exec python3 tests/soak/soak.py "$@" ;;
 (-h|--help|help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 (*)		die "unknown mode '$1' (try: ./build.sh --help)" ;;

@@ -107,7 +107,10 @@ main(int argc, char *argv[])
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	if (c.version) {
-		printf("carrier-lock %s\n", CARRIER_LOCK_VERSION);
+		printf("carrier-lock %s\ncommit: %s\nplatform: linux/%s\n"
+		    "bearssl: %s (Debian)\njsmn: %s (Debian)\n", CARRIER_LOCK_VERSION,
+		    CARRIER_LOCK_COMMIT, CARRIER_LOCK_ARCH, CARRIER_LOCK_BEARSSL,
+		    CARRIER_LOCK_JSMN);
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	/* Before any request: no signal may end us between a write and its outcome. */
