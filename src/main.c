@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "completion.h"
 #include "fds.h"
 #include "ident.h"
 #include "ci.h"
@@ -100,6 +101,16 @@ main(int argc, char *argv[])
 
 	if (fds_hold_std() != 0)
 		return EXIT_ERROR;
+	/* Shell completion never reads more than the kubeconfig, and never the network. */
+	if (argc >= 2 && (strcmp(argv[1], "completion") == 0 ||
+	    strcmp(argv[1], "__complete") == 0)) {
+		cli_prog(argv[0]);
+		switch (completion_main(argc - 1, argv + 1)) {
+		case 0:		return EXIT_DONE;
+		case -1:	return EXIT_USAGE;
+		default:	return EXIT_ERROR;
+		}
+	}
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
 	if (c.help) {
