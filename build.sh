@@ -416,6 +416,137 @@ run_replay() {
 	[ -z "$failed" ] || die "replay failed:$failed"
 }
 
+# ---------------------------------------------------------------------------------------
+# Release: $DIST/ for linux-amd64 and linux-arm64. The same commit gives the same bytes:
+# the compilers see no paths of this tree (REPRO_FLAGS), archives are deterministic, and
+# the tarballs have sorted names, owner 0, modes set here and the commit's time as mtime
+# (SOURCE_DATE_EPOCH), gzip without a name or time stamp.
+# ---------------------------------------------------------------------------------------
+DIST=${DIST:-dist}
+RELEASE_URL=${RELEASE_URL:-https://github.com/carrier-lock/carrier-lock/releases/download}
+
+# The licences of what the binary links statically (BearSSL, jsmn, musl).
+third_party_notices() {
+	echo "carrier-lock links the following statically; their licences follow."
+	printf '\n== BearSSL %s (Debian source package bearssl) ==\n\n' "$BEARSSL_DEB_VERSION"
+	cat "$BEARSSL_SRC/LICENSE.txt"
+	printf '\n== jsmn %s (Debian package libjsmn-dev) ==\n\n' "$JSMN_DEB_VERSION"
+	cat "$VENDOR/jsmn/usr/share/doc/libjsmn-dev/copyright"
+	printf '\n== musl %s (Debian package musl-dev) ==\n\n' \
+	    "$(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || echo unknown)"
+	cat /usr/share/doc/musl-dev/copyright
+}
+
+# release_tarball ARCH: $DIST/carrier-lock-VERSION-linux-ARCH.tar.gz from the binary.
+release_tarball() {
+	local arch=$1 name="carrier-lock-$VERSION-linux-$1" stage
+	stage=build/release/$name
+	rm -rf "$stage"
+	mkdir -p "$stage/completion"
+	cp "$DIST/$name" "$stage/carrier-lock"
+	ln -s carrier-lock "$stage/kubectl-carrier_lock"
+	cp docs/kubectl_complete-carrier_lock README.md docs/carrier-lock.1 "$stage/"
+	[ ! -f LICENSE ] || cp LICENSE "$stage/"
+	third_party_notices > "$stage/THIRD-PARTY-NOTICES"
+	# The scripts are the same for every platform: the amd64 binary (this host) prints them.
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion bash > "$stage/completion/carrier-lock.bash"
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion zsh > "$stage/completion/_carrier-lock"
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion fish > "$stage/completion/carrier-lock.fish"
+	find "$stage" -type d -exec chmod 0755 {} +
+	find "$stage" -type f -exec chmod 0644 {} +
+	chmod 0755 "$stage/carrier-lock" "$stage/kubectl_complete-carrier_lock"
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+	    --format=gnu -C build/release -cf - "$name" | gzip -n -9 > "$DIST/$name.tar.gz"
+}
+
+# A krew manifest (plugin "carrier-lock": kubectl carrier-lock). Krew wants a semantic
+# version: a tag vX.Y.Z as it is, anything else as the pre-release v0.0.0-DESCRIBE.
+krew_manifest() {
+	local kv=$VERSION arch name
+	[[ $kv =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || kv=v0.0.0-$VERSION
+	cat <<-EOF
+	apiVersion: krew.googlecontainertools.github.com/v1alpha2
+	kind: Plugin
+	metadata:
+	  name: carrier-lock
+	spec:
+	  version: $kv
+	  homepage: $RELEASE_URL/$VERSION
+	  shortDescription: A cluster-wide mutex kept in a ConfigMap
+	  description: |
+	    Takes and frees a lock kept in a ConfigMap of the cluster, so that two heavy
+	    tests never hit the same control plane at once: kubectl carrier-lock acquire,
+	    release, query, cleanup, force-release, run -- CMD. One static binary.
+	  platforms:
+	EOF
+	for arch in amd64 arm64; do
+		name=carrier-lock-$VERSION-linux-$arch
+		cat <<-EOF
+		  - selector:
+		      matchLabels:
+		        os: linux
+		        arch: $arch
+		    uri: $RELEASE_URL/$VERSION/$name.tar.gz
+		    sha256: $(sha256sum "$DIST/$name.tar.gz" | cut -d' ' -f1)
+		    files:
+		    - from: $name/carrier-lock
+		      to: .
+		    - from: $name/THIRD-PARTY-NOTICES
+		      to: .
+		    - from: $name/carrier-lock.1
+		      to: .
+		EOF
+		[ ! -f LICENSE ] || printf '    - from: %s/LICENSE\n      to: .\n' "$name"
+		echo "    bin: carrier-lock"
+	done
+}
+
+release() {
+	local arch
+	version_defs
+	SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+	export SOURCE_DATE_EPOCH
+	[ -f LICENSE ] || echo "build.sh: warning: no LICENSE in the tree; the tarballs carry" \
+	    "only THIRD-PARTY-NOTICES" >&2
+	rm -rf "$DIST" build/release
+	mkdir -p "$DIST"
+	for arch in amd64 arm64; do
+		build_musl "$arch" "$DIST/carrier-lock-$VERSION-linux-$arch"
+	done
+	for arch in amd64 arm64; do
+		release_tarball "$arch"
+	done
+	krew_manifest > "$DIST/carrier-lock.yaml"
+	(cd "$DIST" && sha256sum carrier-lock-* carrier-lock.yaml > SHA256SUMS)
+	say "release $VERSION in $DIST/ (amd64 $(stat -c %s "$DIST/carrier-lock-$VERSION-linux-amd64")" \
+	    "bytes, arm64 $(stat -c %s "$DIST/carrier-lock-$VERSION-linux-arm64") bytes):"
+	(cd "$DIST" && ls -1)
+}
+
+# Where the static binary's bytes go: ours, BearSSL's and musl's, by the linker's map.
+size_report() {
+	local o=build/musl-amd64
+	# shellcheck disable=SC2086
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS -Wl,-Map,build/size.map -o build/size.unstripped \
+	    "$o/obj/main.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS
+	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
+	python3 - build/size.map <<-'EOF'
+	import re, sys, collections
+	m = open(sys.argv[1]).read().split("Linker script and memory map")[1]
+	by = collections.Counter()
+	for x in re.finditer(r"^ (\.[\w.]+)?\s*\n?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$", m, re.M):
+	    sec = x.group(1) or ""
+	    if sec.startswith((".bss", ".debug", ".comment", ".note")):
+	        continue
+	    f = x.group(3)
+	    by["BearSSL" if "bearssl" in f else "musl/libgcc" if "libc.a" in f or "gcc" in f
+	       else "ours (with LTO, BearSSL code it inlined)"] += int(x.group(2), 16)
+	for k, v in by.most_common():
+	    print(f"{v:8d}  {k}")
+	EOF
+	say "./carrier-lock: $(stat -c %s carrier-lock) bytes of 262144 (256 KiB)"
+}
+
 case ${1:-static} in
 (static)	build_static ;;
 (asan)		build_asan ;;
