@@ -130,6 +130,15 @@ main(int argc, char *argv[])
 	log_set_dedup(1);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	/*
+	 * As PID 1 (a container's entry point) nobody called us: the parent is 0, which no
+	 * record may name (it would read as corrupt). Refused before anything is sent.
+	 */
+	if (c.action == CLI_ACQUIRE && c.pid == 0 && !c.keep && getppid() == 0) {
+		log_error("acquire: no calling process to own the lock (PID 1, as in a "
+		    "container): pass --pid, use --keep with --ttl, or run -- CMD");
+		return EXIT_USAGE;
+	}
+	/*
 	 * The owner is whoever called us (the test script's shell), unless --pid says; for
 	 * run it is this process, which outlives the command it runs.
 	 */

@@ -259,3 +259,23 @@ def test_dockerfile_is_from_scratch_with_only_the_binary():
                            text=True, timeout=120)
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
         assert r.stdout.startswith("carrier-lock ")
+
+
+def test_as_pid_1_acquire_needs_an_owner_and_query_works(cluster):
+    """The image's entry point is PID 1, whose parent is 0: acquire refuses to record that
+    (nothing is sent), --pid gives an owner, query needs none. unshare gives a PID
+    namespace as a container runtime does."""
+    from lockutil import BIN, Lock
+    lock = Lock(cluster)
+    pid1 = ["unshare", "-fp", "--mount-proc", BIN]
+    r = subprocess.run(pid1 + lock.args("acquire", "--max-wait-time", "0"),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "no calling process" in r.stderr and "--pid" in r.stderr
+    assert lock.configmap() is None
+    r = subprocess.run(pid1 + lock.args("acquire", "--max-wait-time", "0", pid=4242),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(pid1 + lock.args("query"), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"pid":"4242"' in r.stdout
+    assert lock.do("release", pid=4242).returncode == 0
