@@ -523,26 +523,45 @@ release() {
 	(cd "$DIST" && ls -1)
 }
 
-# Where the static binary's bytes go: ours, BearSSL's and musl's, by the linker's map.
+# Where the static binary's bytes go: its symbols by origin (our sources, BearSSL, musl
+# and libgcc; with LTO, code inlined across them counts where it ended up), the biggest of
+# each, and what no symbol names (string literals, padding between segments).
 size_report() {
 	local o=build/musl-amd64
 	# shellcheck disable=SC2086
-	$CC $STATIC_FLAGS $STATIC_LDFLAGS -Wl,-Map,build/size.map -o build/size.unstripped \
-	    "$o/obj/main.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/size.unstripped "$o/obj/main.o" \
+	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
 	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
-	python3 - build/size.map <<-'EOF'
-	import re, sys, collections
-	m = open(sys.argv[1]).read().split("Linker script and memory map")[1]
-	by = collections.Counter()
-	for x in re.finditer(r"^ (\.[\w.]+)?\s*\n?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$", m, re.M):
-	    sec = x.group(1) or ""
-	    if sec.startswith((".bss", ".debug", ".comment", ".note")):
+	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
+	    awk 'NF == 3 {print $3}' > build/size.ours
+	gcc-nm --defined-only "$VENDOR/bearssl-musl/libbearssl.a" 2>/dev/null |
+	    awk 'NF == 3 {print $3}' > build/size.bearssl
+	# musl is not LTO-compiled: its archive names its file-local functions too.
+	nm --defined-only /usr/lib/x86_64-linux-musl/libc.a "$($CC -print-libgcc-file-name)" \
+	    2>/dev/null | awk 'NF == 3 {print $3}' > build/size.musl
+	nm -S --size-sort build/size.unstripped > build/size.syms
+	python3 - carrier-lock build/size.syms build/size.ours build/size.bearssl \
+	    build/size.musl <<-'EOF'
+	import collections, os, sys
+	total = os.path.getsize(sys.argv[1])
+	ours = {l.strip() for l in open(sys.argv[3])}
+	bear = {l.strip() for l in open(sys.argv[4])}
+	musl = {l.strip() for l in open(sys.argv[5])}
+	by, top = collections.Counter(), collections.defaultdict(list)
+	for line in open(sys.argv[2]):
+	    f = line.split()
+	    if len(f) != 4 or f[2] in "bB":
 	        continue
-	    f = x.group(3)
-	    by["BearSSL" if "bearssl" in f else "musl/libgcc" if "libc.a" in f or "gcc" in f
-	       else "ours (with LTO, BearSSL code it inlined)"] += int(x.group(2), 16)
+	    size, name = int(f[1], 16), f[3]
+	    base = name.split(".")[0]
+	    k = ("musl/libgcc" if base in musl and base not in ours else
+	         "BearSSL" if base in bear or base.startswith("br_") else
+	         "ours, and BearSSL's file-local code (LTO hides which)")
+	    by[k] += size
+	    top[k].append((size, name))
 	for k, v in by.most_common():
-	    print(f"{v:8d}  {k}")
+	    print(f"{v:8d}  {k}: " + ", ".join(f"{n} {s}" for s, n in sorted(top[k])[-6:][::-1]))
+	print(f"{total - sum(by.values()):8d}  no symbol (string literals, headers, padding)")
 	EOF
 	say "./carrier-lock: $(stat -c %s carrier-lock) bytes of 262144 (256 KiB)"
 }
