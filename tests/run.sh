@@ -31,10 +31,10 @@ count() {
 }
 
 # Test-only packages (build packages are build.sh's business): python3 + pytest, valgrind;
-# zsh (completion), mandoc (man page lint), qemu-user-static (the arm64 binary).
+# zsh and fish (completion), mandoc (man page lint), qemu-user-static (the arm64 binary).
 command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
 command -v valgrind >/dev/null || { apt-get update && apt-get install -y valgrind; }
-for p in zsh:zsh mandoc:mandoc man:man-db qemu-aarch64-static:qemu-user-static; do
+for p in zsh:zsh fish:fish mandoc:mandoc man:man-db qemu-aarch64-static:qemu-user-static; do
 	command -v "${p%%:*}" >/dev/null ||
 		{ apt-get update && apt-get install -y --no-install-recommends "${p#*:}"; }
 done

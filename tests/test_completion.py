@@ -1,9 +1,9 @@
 """Shell completion and the kubectl plugin (issue 13, items 5 and 6).
 
-The scripts that `carrier-lock completion bash|zsh` prints are loaded into the real shells
-(Debian's bash and zsh) and asked for completions the way each shell asks: bash through
-COMP_LINE/COMP_POINT and COMPREPLY, zsh with compinit's registration checked and compadd
-recording what it is given. kubectl is the harness's own (tests/cluster/bin/kubectl), which
+The scripts that `carrier-lock completion bash|zsh|fish` prints are loaded into the real
+shells (Debian's bash, zsh and fish) and asked for completions the way each shell asks:
+bash through COMP_LINE/COMP_POINT and COMPREPLY, zsh with compinit's registration checked
+and compadd recording what it is given, fish by its own `complete -C`. kubectl is the harness's own (tests/cluster/bin/kubectl), which
 finds kubectl-carrier_lock and kubectl_complete-carrier_lock on PATH.
 """
 import json
@@ -111,6 +111,25 @@ def test_zsh_completes_actions_flags_durations_and_kubeconfig_names(path_dir, tm
     # After "--" the command and its files are the shell's: zsh's own _files.
     assert zsh_complete(path_dir, "carrier-lock", "run", "--", "") == ["FILES"]
     assert zsh_complete(path_dir, "carrier-lock", "acquire", "--kubeconfig", "") == ["FILES"]
+
+
+def fish_complete(path_dir, line, **env):
+    r = subprocess.run(["fish", "--no-config", "-c",
+                        f"carrier-lock completion fish | source; complete -C {line!r}"],
+                       capture_output=True, text=True, env=shell_env(path_dir, **env),
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def test_fish_completes_actions_durations_and_kubeconfig_names(path_dir, tmp_path):
+    kc = kubeconfig_with_contexts(tmp_path)
+    assert fish_complete(path_dir, "carrier-lock cle") == ["cleanup"]
+    assert fish_complete(path_dir, "carrier-lock acquire --ttl 1h") == ["1h30m"]
+    # fish sorts what it is given.
+    assert fish_complete(path_dir, f"carrier-lock --kubeconfig {kc} --context ") == [
+        "prod", "staging"]
+    assert fish_complete(path_dir, f"carrier-lock --kubeconfig={kc} -n p") == ["perf-locks"]
 
 
 def test_completion_needs_a_known_shell(path_dir):
