@@ -71,10 +71,13 @@ OPT=${OPT:--Oz}
 LTO=${LTO--flto=auto}
 SIZE_FLAGS="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
             -fno-unwind-tables $LTO"
-REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR=vendor"
+# BearSSL's flags name only the vendor directory's real path, which clones that share it
+# (a symlinked vendor/build) have in common: a flag that differs rebuilds it (its stamp).
+VENDOR_REAL=$(realpath -m "$VENDOR")
+REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR_REAL=vendor"
 STATIC_FLAGS="$OPT $SIZE_FLAGS $REPRO_FLAGS"
 STATIC_LDFLAGS="-static -Wl,--gc-sections -Wl,--build-id=none"
-BEARSSL_STATIC_FLAGS="$STATIC_FLAGS -W -Wall"
+BEARSSL_STATIC_FLAGS="$OPT $SIZE_FLAGS -ffile-prefix-map=$VENDOR_REAL=vendor -W -Wall"
 ARM64_MUSL=$VENDOR/musl-arm64
 
 die() { echo "build.sh: $*" >&2; exit 1; }

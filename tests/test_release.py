@@ -31,17 +31,20 @@ def pinned(name):
     return re.search(rf"^{name}=(\S+)", (REPO / "build.sh").read_text(), re.M).group(1)
 
 
-def build_release(dist):
+def build_release(dist, root=REPO):
     t0 = time.monotonic()
-    r = subprocess.run([str(REPO / "build.sh"), "release"], capture_output=True, text=True,
+    r = subprocess.run([str(root / "build.sh"), "release"], capture_output=True, text=True,
                        env={**os.environ, "DIST": str(dist)}, timeout=1800)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    print(f"release build into {dist}: {time.monotonic() - t0:.1f} s")
+    print(f"release build in {root} into {dist}: {time.monotonic() - t0:.1f} s")
 
 
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory):
-    """(first, second): two release directories built from the same tree."""
+    """(first, second): two release directories built from the same commit. When the
+    tree has no uncommitted changes the second is built in a git worktree of HEAD at
+    another path (sharing vendor/build), so that no path of the tree can leak into the
+    bytes; otherwise both are built here."""
     second = tmp_path_factory.mktemp("release") / "dist"
     given = os.environ.get("CARRIER_LOCK_RELEASE_DIR")
     if given:
@@ -49,7 +52,16 @@ def releases(tmp_path_factory):
     else:
         first = tmp_path_factory.mktemp("release") / "dist"
         build_release(first)
-    build_release(second)
+    if git("status", "--porcelain", "--untracked-files=no") == "":
+        tree = tmp_path_factory.mktemp("worktree") / "carrier-lock"
+        git("worktree", "add", "--detach", str(tree), "HEAD")
+        try:
+            (tree / "vendor" / "build").symlink_to(REPO / "vendor" / "build")
+            build_release(second, root=tree)
+        finally:
+            git("worktree", "remove", "--force", str(tree))
+    else:
+        build_release(second)
     return first, second
 
 
