@@ -78,7 +78,7 @@ REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR_REAL=vendor"
 STATIC_FLAGS="$OPT $SIZE_FLAGS $REPRO_FLAGS"
 STATIC_LDFLAGS="-static -Wl,--gc-sections -Wl,--build-id=none"
 BEARSSL_STATIC_FLAGS="$OPT $SIZE_FLAGS -ffile-prefix-map=$VENDOR_REAL=vendor -W -Wall"
-ARM64_MUSL=$VENDOR/musl-arm64
+ARM64_MUSL=$VENDOR_REAL/musl-arm64
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 say() { echo "build.sh: $*"; }
