@@ -12,6 +12,12 @@
 #include "ci.h"
 #include "text.h"
 
+/*
+ * How the user called us, for usage lines: "kubectl carrier-lock" when run as the kubectl
+ * plugin (kubectl execs kubectl-carrier_lock, found on PATH), else "carrier-lock".
+ */
+static const char *prog = "carrier-lock";
+
 /* Echoed values longer than this are cut with "..." (a --name of 253 bytes is not). */
 #define CLI_SHOW_MAX	256
 
@@ -38,6 +44,12 @@ cli_action_name(enum cli_action a)
 	return "none";
 }
 
+const char *
+cli_action_at(size_t i)
+{
+	return i < sizeof(actions) / sizeof(actions[0]) ? actions[i].name : NULL;
+}
+
 static enum cli_action
 action_parse(const char *s)
 {
@@ -49,13 +61,27 @@ action_parse(const char *s)
 	return CLI_NONE;
 }
 
+const char *
+cli_prog(const char *argv0)
+{
+	const char	*base;
+
+	if (argv0 != NULL) {
+		base = strrchr(argv0, '/') != NULL ? strrchr(argv0, '/') + 1 : argv0;
+		if (strncmp(base, "kubectl-", 8) == 0)
+			prog = "kubectl carrier-lock";
+	}
+	return prog;
+}
+
 void
 cli_usage(void)
 {
+	printf("usage: %s ACTION [flags]\n"
+	    "       %s --action ACTION [flags]\n"
+	    "       %s run [flags] -- CMD [ARGS...]\n"
+	    "       %s completion bash|zsh|fish\n", prog, prog, prog, prog);
 	fputs(
-"usage: carrier-lock ACTION [flags]\n"
-"       carrier-lock --action ACTION [flags]\n"
-"       carrier-lock run [flags] -- CMD [ARGS...]\n"
 "\n"
 "A cluster-wide mutex kept in a ConfigMap, so that two heavy tests never hit the\n"
 "same Kubernetes control plane at once.\n"
@@ -72,6 +98,9 @@ cli_usage(void)
 "                 own process. CMD gets CARRIER_LOCK_NAME, CARRIER_LOCK_NAMESPACE\n"
 "                 and CARRIER_LOCK_TOKEN; signals (INT, TERM, HUP, QUIT, USR1, ...)\n"
 "                 are forwarded to it; it is killed if carrier-lock is killed\n"
+"  completion SHELL\n"
+"                 print the completion script for bash, zsh or fish, e.g.\n"
+"                 source <(carrier-lock completion bash)\n"
 "\n"
 "Flags:\n"
 "  --action ACTION          the action (the original form); or give it as a word\n"
@@ -138,7 +167,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ncarrier-lock: run 'carrier-lock --help' for usage\n");
+	fprintf(stderr, "\ncarrier-lock: run '%s --help' for usage\n", prog);
 	return -1;
 }
 
@@ -286,6 +315,18 @@ static const struct cli_flag {
 	    "examples: 10s, 1m, 0", 0 },
 };
 
+int
+cli_flag_at(size_t i, const char **name, const char **alias, int *kind)
+{
+	if (i >= sizeof(flags) / sizeof(flags[0]))
+		return -1;
+	*name = flags[i].name;
+	*alias = flags[i].alias;
+	*kind = flags[i].kind == FLAG_SWITCH ? CLI_FLAG_SWITCH :
+	    flags[i].kind == FLAG_DURATION ? CLI_FLAG_DURATION : CLI_FLAG_VALUE;
+	return 0;
+}
+
 /* The flag written as arg up to len bytes ("--flag" of "--flag=value"), or NULL. */
 static const struct cli_flag *
 flag_find(const char *arg, size_t len)
@@ -330,6 +371,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 	int	i;
 
 	memset(c, 0, sizeof(*c));
+	cli_prog(argc > 0 ? argv[0] : NULL);
 	c->name = CLI_DEFAULT_NAME;
 	c->max_wait_ms = -1;
 	c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
@@ -381,7 +423,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		return 0;
 	if (c->action == CLI_NONE)
 		return usage_error("%s", "no action given (acquire, release, force-release, "
-		    "query, cleanup or run)");
+		    "query, cleanup or run; completion for shell completion)");
 	if (c->action == CLI_RUN && c->cmd == NULL)
 		return usage_error("%s", "run needs a command after \"--\"");
 	if (c->ttl_ms > 0 && c->action != CLI_ACQUIRE && c->action != CLI_RUN)

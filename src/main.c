@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "completion.h"
 #include "fds.h"
 #include "ident.h"
 #include "ci.h"
@@ -98,6 +99,16 @@ main(int argc, char *argv[])
 
 	if (fds_hold_std() != 0)
 		return EXIT_ERROR;
+	/* Shell completion never reads more than the kubeconfig, and never the network. */
+	if (argc >= 2 && (strcmp(argv[1], "completion") == 0 ||
+	    strcmp(argv[1], "__complete") == 0)) {
+		cli_prog(argv[0]);
+		switch (completion_main(argc - 1, argv + 1)) {
+		case 0:		return EXIT_DONE;
+		case -1:	return EXIT_USAGE;
+		default:	return EXIT_ERROR;
+		}
+	}
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
 	if (c.help) {
@@ -105,7 +116,10 @@ main(int argc, char *argv[])
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	if (c.version) {
-		printf("carrier-lock %s\n", CARRIER_LOCK_VERSION);
+		printf("carrier-lock %s\ncommit: %s\nplatform: linux/%s\n"
+		    "bearssl: %s (Debian)\njsmn: %s (Debian)\n", CARRIER_LOCK_VERSION,
+		    CARRIER_LOCK_COMMIT, CARRIER_LOCK_ARCH, CARRIER_LOCK_BEARSSL,
+		    CARRIER_LOCK_JSMN);
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	/* Before any request: no signal may end us between a write and its outcome. */
@@ -113,6 +127,15 @@ main(int argc, char *argv[])
 	log_set_verbose(c.verbose);
 	log_set_dedup(1);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	/*
+	 * As PID 1 (a container's entry point) nobody called us: the parent is 0, which no
+	 * record may name (it would read as corrupt). Refused before anything is sent.
+	 */
+	if (c.action == CLI_ACQUIRE && c.pid == 0 && !c.keep && getppid() == 0) {
+		log_error("acquire: no calling process to own the lock (PID 1, as in a "
+		    "container): pass --pid, use --keep with --ttl, or run -- CMD");
+		return EXIT_USAGE;
+	}
 	/*
 	 * The owner is whoever called us (the test script's shell), unless --pid says; for
 	 * run it is this process, which outlives the command it runs.
