@@ -42,6 +42,8 @@ struct kcfg_exec {
 	enum kcfg_exec_mode	 mode;
 	char			*where;		/* "exec plugin \"CMD\" of user \"NAME\"" */
 	char			*line_where;	/* "kubeconfig PATH:LINE" of the entry */
+};
+
 /*
  * The oidc auth-provider of the user (kcfg_oidc.c reads it, oidc.c uses it). The tokens
  * and the client secret are secrets: wiped on free, never printed.

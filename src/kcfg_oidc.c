@@ -130,6 +130,7 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	struct kcfg_oidc	*o;
 	const char		*pname, *issuer, *cid, *csec, *idt, *rt, *why, *xs;
 	struct oidc_url		 u;
+	int64_t			 exp;
 	size_t			 l, il, cl, tl, rl, i, j;
 	char			 what[160], where[200], q[128], qi[256];
 
@@ -176,6 +177,8 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	oidc_url_free(&u);
 	if (idt != NULL && !token_ok(idt))
 		return kcfg_err(f, tl, "id-token of %s holds spaces or control characters", where);
+	if (idt != NULL && jwt_exp(idt, strlen(idt), &exp, &why) != 0)
+		return kcfg_err(f, tl, "id-token of %s is %s", where, why);
 	if (rt != NULL && !token_ok(rt))
 		return kcfg_err(f, rl, "refresh-token of %s holds spaces or control characters",
 		    where);

@@ -381,7 +381,8 @@ out:
 		buf_wipe_free(nt, nlen);
 	if (rc != 0)
 		log_warn("kubeconfig %s: the refreshed tokens of %s were not written back (%s); "
-		    "this run goes on with them, the next one refreshes again",
+		    "this run goes on with them (an issuer that rotates refresh tokens refuses the old one "
+		    "next time)",
 		    kcfg_q(q, sizeof(q), o->path ? o->path : "?"), o->where, why ? why : "?");
 	return rc;
 }
