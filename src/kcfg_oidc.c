@@ -142,7 +142,7 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	if (pname == NULL)
 		return kcfg_err(f, line, "auth-provider of %s has no name", what);
 	if (strcmp(pname, "oidc") != 0)
-		return refuse(f, l, what, pname);
+		return refuse(f, line, what, pname);
 	if ((cfg = yaml_get(ap, "config", &l)) == NULL || yaml_is_null(cfg))
 		return kcfg_err(f, line, "auth-provider oidc of %s has no config", what);
 	if (cfg->kind != YAML_MAP)

@@ -386,3 +386,67 @@ out:
 		    kcfg_q(q, sizeof(q), o->path ? o->path : "?"), o->where, why ? why : "?");
 	return rc;
 }
+
+static char *
+scalar_dup(const struct yaml_node *cfg, const char *key)
+{
+	const struct yaml_node	*v = yaml_get(cfg, key, NULL);
+
+	if (v == NULL || v->kind != YAML_SCALAR || v->scalar[0] == '\0')
+		return NULL;
+	return strdup(v->scalar);
+}
+
+static void
+wipe_str(char *s)
+{
+	if (s != NULL)
+		buf_wipe_free(s, strlen(s));
+}
+
+int
+kcfg_oidc_reload(struct kcfg_oidc *o)
+{
+	unsigned char		*t;
+	struct yaml_node	*root = NULL;
+	const struct yaml_node	*cfg;
+	const char		*why, *err;
+	char			*id = NULL, *rt = NULL;
+	size_t			 len, el;
+	int			 r = 0;
+
+	if (o->path == NULL || (t = kcfg_read_file(o->path, &len, &why)) == NULL)
+		return 0;
+	if ((root = yaml_parse((const char *)t, len, &err, &el)) == NULL ||
+	    (cfg = find_config(root, o->user)) == NULL ||
+	    (rt = scalar_dup(cfg, "refresh-token")) == NULL ||
+	    (o->refresh_token != NULL && strcmp(rt, o->refresh_token) == 0) ||
+	    (id = scalar_dup(cfg, "id-token")) == NULL)
+		goto out;
+	/* The same checks as a kubeconfig's: header-safe, a JWT (kcfg_oidc.c). */
+	for (why = id; *why != '\0' && *why > 0x20 && *why < 0x7f; why++)
+		;
+	if (*why != '\0')
+		goto out;
+	for (why = rt; *why != '\0' && *why > 0x20 && *why < 0x7f; why++)
+		;
+	if (*why != '\0')
+		goto out;
+	wipe_str(o->id_token);
+	wipe_str(o->refresh_token);
+	o->id_token = id;
+	o->refresh_token = rt;
+	id = rt = NULL;
+	buf_wipe_free(o->text, o->text_len);
+	o->text = (char *)t;
+	o->text_len = len;
+	t = NULL;
+	r = 1;
+out:
+	yaml_free(root);
+	wipe_str(id);
+	wipe_str(rt);
+	if (t != NULL)
+		buf_wipe_free(t, len);
+	return r;
+}

@@ -34,4 +34,13 @@ char	*kcfg_oidc_edit(const char *text, size_t len, const char *user,
 int	 kcfg_oidc_write(struct kcfg_oidc *o, const char *id_token,
 	    const char *refresh_token);
 
+/*
+ * Reads o->path again and, when the user's config there holds another refresh-token
+ * than o (another process refreshed and wrote back since o was read), takes the file's
+ * id-token and refresh-token into o and its text as the new base of the write-back.
+ * Returns 1 when it did, 0 when the file holds nothing newer or cannot be read (not
+ * logged: the caller goes on with what it has).
+ */
+int	 kcfg_oidc_reload(struct kcfg_oidc *o);
+
 #endif

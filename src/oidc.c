@@ -213,9 +213,49 @@ out:
 	return rc;
 }
 
-/* Refreshes the tokens in o. Returns 0 or -1 (logged). */
+/* Is o's id-token a JWT whose exp is more than CRED_EARLY_MS ahead? */
 static int
-refresh(struct kcfg_oidc *o, int64_t deadline)
+id_fresh(const struct kcfg_oidc *o)
+{
+	const char	*why;
+	int64_t		 exp;
+
+	return o->id_token != NULL && jwt_exp(o->id_token, strlen(o->id_token), &exp,
+	    &why) == 0 && exp > 0 && exp * 1000 > now_ms() + CRED_EARLY_MS;
+}
+
+/*
+ * The token endpoint's reply to o's refresh token: HTTP Basic first, then the form when
+ * that is refused (x/oauth2's auto-detection). Returns 0 with *r (any status) or -1.
+ */
+static int
+token_ask(struct talk *t, const struct oidc_url *te, struct httpc_reply *r)
+{
+	int	attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (r->body != NULL)
+			buf_wipe_free(r->body, r->len);
+		r->body = NULL;
+		if (token_post(t, te, attempt, r) != 0)
+			return -1;
+		if (r->status == 200)
+			break;
+		log_verbose("%s: the token endpoint answered %d to client authentication %s",
+		    t->o->where, r->status, attempt == 0 ? "by HTTP Basic" : "in the form");
+	}
+	return 0;
+}
+
+/*
+ * Refreshes the tokens in o. Another carrier-lock (or kubectl) on the same kubeconfig
+ * may have refreshed first: an issuer that rotates refresh tokens then refuses ours. So
+ * the file is read again first, and again after a 400: newer tokens there are taken
+ * (their id-token used as it is when it is fresh and was not the one refused).
+ * Returns 0 or -1 (logged).
+ */
+static int
+refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 {
 	struct talk		 t = { .o = o, .deadline = deadline };
 	struct tls_config	 tc;
@@ -223,9 +263,15 @@ refresh(struct kcfg_oidc *o, int64_t deadline)
 	struct httpc_reply	 r = { 0 };
 	const char		*why;
 	char			*tep = NULL, *id = NULL, *rt = NULL, msg[512], sane[300];
-	int			 rc = -1, attempt;
+	int			 rc = -1, round;
 
 	log_sanitize(t.iss, sizeof(t.iss), o->issuer, strlen(o->issuer));
+	if (kcfg_oidc_reload(o)) {
+		log_verbose("%s: the kubeconfig holds newer tokens (refreshed by another "
+		    "process)", o->where);
+		if (!rejected && id_fresh(o))
+			return 0;
+	}
 	if (o->refresh_token == NULL) {
 		log_error("%s: the id-token has expired (or is missing) and there is no "
 		    "refresh-token to renew it; log in again", o->where);
@@ -252,15 +298,17 @@ refresh(struct kcfg_oidc *o, int64_t deadline)
 		    t.iss, log_sanitize(sane, sizeof(sane), tep, strlen(tep)), why);
 		goto out;
 	}
-	for (attempt = 0; attempt < 2; attempt++) {
-		free(r.body);
-		r.body = NULL;
-		if (token_post(&t, &te, attempt, &r) != 0)
+	for (round = 0; round < 2; round++) {
+		if (token_ask(&t, &te, &r) != 0)
 			goto out;
-		if (r.status == 200)
+		if (r.status != 400 || round > 0 || !kcfg_oidc_reload(o))
 			break;
-		log_verbose("%s: the token endpoint answered %d to client authentication %s",
-		    o->where, r.status, attempt == 0 ? "by HTTP Basic" : "in the form");
+		log_verbose("%s: the issuer refused the refresh-token, and the kubeconfig "
+		    "now holds another (refreshed by another process)", o->where);
+		if (!rejected && id_fresh(o)) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if (r.status != 200) {
 		oidc_error_text(r.body, r.len, msg, sizeof(msg));
@@ -341,7 +389,7 @@ oidc_cred_get(const struct kcfg *k, int64_t deadline, int rejected, struct cred_
 		log_verbose("%s: the API server refused the id-token; refreshing it", o->where);
 	}
 	if (!fresh) {
-		if (refresh(o, deadline) != 0)
+		if (refresh(o, rejected, deadline) != 0)
 			return -1;
 		/* A new token's exp only schedules the next refresh; it is used regardless. */
 		if (token_exp(o, &exp_ms) != 0)

@@ -294,13 +294,13 @@ def test_write_back_into_read_only_directory_warns_and_goes_on(oidc, tmp_path):
 
 BAD = [
     ("gcp", "    auth-provider:\n      name: gcp\n      config: {cmd-path: /x}\n",
-     ":15: user \"u\" uses the gcp auth-provider, which kubectl removed in 1.26; use the "
+     ":14: user \"u\" uses the gcp auth-provider, which kubectl removed in 1.26; use the "
      "exec plugin gke-gcloud-auth-plugin"),
     ("azure", "    auth-provider:\n      name: azure\n",
-     ":15: user \"u\" uses the azure auth-provider, which kubectl removed in 1.26; use the "
+     ":14: user \"u\" uses the azure auth-provider, which kubectl removed in 1.26; use the "
      "exec plugin kubelogin"),
     ("other", "    auth-provider:\n      name: keystone\n",
-     ":15: user \"u\" uses the auth-provider \"keystone\", which carrier-lock does not support"),
+     ":14: user \"u\" uses the auth-provider \"keystone\", which carrier-lock does not support"),
     ("no name", "    auth-provider:\n      config: {client-id: x}\n",
      ":14: auth-provider of user \"u\" has no name"),
     ("not a map", "    auth-provider: oidc\n",
@@ -378,3 +378,92 @@ users:
     assert f"kubeconfig {kc}:" in lines[0]
     assert not connected
     assert r.stdout == ""
+
+
+def test_write_back_goes_to_the_file_of_a_kubeconfig_list_that_holds_the_user(oidc, tmp_path):
+    c, iss = oidc
+    iss.mode = "ok"
+    kc = write_kc(tmp_path / "b", c, iss, iss.mint(exp_in=-60))
+    first = tmp_path / "a.yaml"
+    first.write_text("# only a namespace preference\napiVersion: v1\nkind: Config\n"
+                     "preferences: {}\n")
+    a_text = first.read_text()
+    name = unique_name("oidc")
+    r = run(*lock_args(kc, name)[:1], "--name", name, "--max-wait-time", "0",
+            env={"KUBECONFIG": f"{first}:{kc}"})
+    assert r.returncode == 0, r.stderr
+    assert f"id-token: {iss.last_id_token}\n" in kc.read_text()
+    assert first.read_text() == a_text
+    r = run("release", "--name", name, env={"KUBECONFIG": f"{first}:{kc}"})
+    assert r.returncode == 0, r.stderr
+
+
+def test_tokens_expiring_during_a_wait_are_refreshed(oidc, tmp_path):
+    """A 12 s id-token while acquire waits 20 s on a held lock: renewed as it waits
+    (each new one again for 12 s), and the lock is taken when the holder lets go."""
+    c, iss = oidc
+    iss.mode = "ok"
+    iss.lifetime = 12
+    try:
+        kc = write_kc(tmp_path, c, iss, iss.mint(exp_in=12))
+        name = unique_name("oidc")
+        other = run(*lock_args(kc, name), "--host", "other-host", "--pid", "1")
+        assert other.returncode == 0, other.stderr
+        before = iss.count("/token")
+        waiter = subprocess.Popen([BIN, *lock_args(kc, name)[:3], "--name", name,
+                                   "--max-wait-time", "60s"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: iss.count("/token") >= before + 2, timeout=40,
+                 what="two refreshes during the wait")
+        assert waiter.poll() is None
+        # As admin: a second oidc client refreshing beside the waiter would race it for
+        # the rotating refresh token (as two kubectls would).
+        r = run("force-release", "--kubeconfig", c.kubeconfig("admin"), "-n", NS,
+                "--name", name)
+        assert r.returncode == 0, r.stderr
+        out, err = waiter.communicate(timeout=30)
+        assert waiter.returncode == 0, err
+        assert "warning" not in err, err
+        assert f"id-token: {iss.last_id_token}\n" in kc.read_text()
+        assert "other-host" not in (held(c, name) or "")
+        assert held(c, name)
+    finally:
+        iss.lifetime = 3600
+    assert run(*lock_args(kc, name, "release")).returncode == 0
+
+
+def test_another_process_refreshed_first(oidc, tmp_path):
+    """The issuer rotates refresh tokens. While carrier-lock refreshes, another client
+    (played by the discovery hook) refreshes with the same refresh token first and writes
+    its tokens back: ours is refused (invalid_grant), and carrier-lock takes the newer
+    ones from the kubeconfig instead of failing, and leaves the file as the other wrote it."""
+    c, iss = oidc
+    iss.mode = "ok"
+    kc = write_kc(tmp_path, c, iss, iss.mint(exp_in=-60))
+    theirs = {}
+
+    def other_client_refreshes():
+        iss.on_discovery = None
+        old_rt = iss.refresh_token
+        with iss.lock:
+            iss.refresh_token = "rt-other-" + os.urandom(4).hex()
+        theirs["id"] = iss.mint(exp_in=3600)
+        text = kc.read_text()
+        text = re.sub(r"id-token: \S+\n", f"id-token: {theirs['id']}\n", text)
+        text = text.replace(f"refresh-token: '{old_rt}'", f"refresh-token: {iss.refresh_token}")
+        kc.write_text(text)
+        theirs["text"] = text
+    iss.on_discovery = other_client_refreshes
+    before = iss.count("/token")
+    name = unique_name("oidc")
+    try:
+        r = run("-v", *lock_args(kc, name))
+    finally:
+        iss.on_discovery = None
+    assert r.returncode == 0, r.stderr
+    assert held(c, name)
+    assert "refreshed by another process" in r.stderr
+    assert iss.count("/token") == before + 2  # Basic, then the form, both refused
+    assert kc.read_text() == theirs["text"]
+    assert theirs["id"] not in r.stderr
+    assert run(*lock_args(kc, name, "release")).returncode == 0

@@ -69,6 +69,7 @@ class Issuer:
         self.last_id_token = None
         self.auth_seen = []
         self.basic_ok = True    # False: Basic is refused (401), as by a post-only client
+        self.on_discovery = None  # called when carrier-lock fetches discovery (a race)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -127,6 +128,9 @@ class Issuer:
             def do_GET(self):
                 self._count()
                 if self.path == "/.well-known/openid-configuration":
+                    ua = self.headers.get("User-Agent", "")
+                    if iss.on_discovery is not None and ua.startswith("carrier-lock/"):
+                        iss.on_discovery()
                     self._send(200, {
                         "issuer": iss.url, "jwks_uri": iss.url + "/jwks",
                         "token_endpoint": iss.url + "/token",

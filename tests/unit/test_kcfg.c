@@ -205,7 +205,7 @@ static const struct load_case cases[] = {
 	{ "EKS kubeconfig (exec) loads", .path = D "/eks.kubeconfig",
 	    .server = "https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com" },
 	{ "gcp auth-provider refused, naming its exec plugin", INLINE, .ctx = "gcp",
-	    .fails = ":152: user \"gcp\" uses the gcp auth-provider, which kubectl removed in "
+	    .fails = ":149: user \"gcp\" uses the gcp auth-provider, which kubectl removed in "
 	    "1.26; use the exec plugin gke-gcloud-auth-plugin instead" },
 	{ "basic auth refused", INLINE, .ctx = "basic", .fails = ":156: user \"basic\" uses "
 	    "basic authentication (username/password)" },
