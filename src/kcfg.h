@@ -58,10 +58,12 @@ struct kcfg_oidc {
 	char		*refresh_token;	/* or NULL */
 	unsigned char	*ca;	size_t ca_len;	/* idp-certificate-authority(-data) PEM, or NULL */
 	char		*ca_where;
-	/* The write-back: the file that holds the entry, its bytes as read (kcfg_write.c
-	 * rewrites only when they are still these), or NULL when it cannot be rewritten. */
+	/* The write-back: the file that holds the entry (NULL in-cluster), its bytes as
+	 * read (kcfg_write.c rewrites only when they are still these), or NULL with
+	 * nowrite saying why the entry cannot be edited in them. */
 	char		*path;
 	char		*text;	size_t text_len;
+	const char	*nowrite;	/* static */
 };
 
 struct kcfg {

@@ -72,33 +72,33 @@ token_ok(const char *t)
 	return 1;
 }
 
-/* Keeps the file's bytes for the write-back when the entry can be found in them again. */
-static void
+/* Keeps the file's bytes for the write-back, when the entry can be edited in them. */
+static int
 keep_text(struct kcfg_oidc *o, const struct kcfg_file *f)
 {
-	const char	*why;
 	unsigned char	*t;
 	size_t		 len, elen;
-	char		*e, q[512];
+	char		*e;
 
-	if (f->incluster || (t = kcfg_read_file(f->path, &len, &why)) == NULL)
-		return;
+	if (f->incluster)
+		return 0;
+	if ((o->path = strdup(f->path)) == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	if ((t = kcfg_read_file(f->path, &len, &o->nowrite)) == NULL)
+		return 0;
 	/* A dry run of the edit: the values can be replaced in these bytes. */
 	e = kcfg_oidc_edit((const char *)t, len, o->user, "x.y.z", o->refresh_token ?
-	    "x" : NULL, &elen, &why);
+	    "x" : NULL, &elen, &o->nowrite);
 	if (e == NULL) {
-		log_verbose("kubeconfig %s: refreshed tokens of %s could not be written back "
-		    "(%s)", kcfg_q(q, sizeof(q), f->path), o->where, why);
 		buf_wipe_free(t, len);
-		return;
+		return 0;
 	}
 	buf_wipe_free(e, elen);
-	if ((o->path = strdup(f->path)) == NULL) {
-		buf_wipe_free(t, len);
-		return;
-	}
 	o->text = (char *)t;
 	o->text_len = len;
+	return 0;
 }
 
 static int
@@ -197,6 +197,5 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	if (kcfg_pem_field(f, cfg, "idp-certificate-authority", where, &o->ca, &o->ca_len,
 	    &o->ca_where) != 0)
 		return -1;
-	keep_text(o, f);
-	return 0;
+	return keep_text(o, f);
 }

@@ -315,8 +315,12 @@ kcfg_oidc_write(struct kcfg_oidc *o, const char *id_token, const char *refresh_t
 	int		 fd = -1, dfd, rc = -1;
 
 	tmpl[0] = '\0';
-	if (o->path == NULL || o->text == NULL) {
+	if (o->path == NULL) {
 		why = "it was not read from a file";
+		goto out;
+	}
+	if (o->text == NULL) {
+		why = o->nowrite != NULL ? o->nowrite : "the file could not be read again";
 		goto out;
 	}
 	if ((nt = kcfg_oidc_edit(o->text, o->text_len, o->user, id_token, refresh_token,

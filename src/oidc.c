@@ -263,7 +263,8 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 	struct httpc_reply	 r = { 0 };
 	const char		*why;
 	char			*tep = NULL, *id = NULL, *rt = NULL, msg[512], sane[300];
-	int			 rc = -1, round;
+	int64_t			 exp;
+	int			 rc = -1, round, rotated;
 
 	log_sanitize(t.iss, sizeof(t.iss), o->issuer, strlen(o->issuer));
 	if (kcfg_oidc_reload(o)) {
@@ -320,16 +321,23 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 		log_error("%s: the issuer %s: bad token reply: %s", o->where, t.iss, why);
 		goto out;
 	}
+	/* Checked before it is kept or written back, where the next run would refuse it. */
+	if (jwt_exp(id, strlen(id), &exp, &why) != 0) {
+		log_error("%s: the issuer %s: bad token reply: its id_token is %s", o->where,
+		    t.iss, why);
+		goto out;
+	}
 	/* A reply without a refresh_token keeps the old one, as x/oauth2 does. */
 	wipe_free(o->id_token);
 	o->id_token = id;
 	id = NULL;
-	if (rt != NULL) {
+	rotated = rt != NULL;
+	if (rotated) {
 		wipe_free(o->refresh_token);
 		o->refresh_token = rt;
 		rt = NULL;
 	}
-	(void)kcfg_oidc_write(o, o->id_token, o->refresh_token);
+	(void)kcfg_oidc_write(o, o->id_token, rotated ? o->refresh_token : NULL);
 	rc = 0;
 out:
 	if (r.body != NULL)

@@ -235,6 +235,7 @@ def closed_port():
     ("invalid_grant", None, True, "refused the refresh: 400: invalid_grant: Token is not active"),
     ("garbage", None, True, "bad token reply: reply is not JSON"),
     ("no_id_token", None, True, "bad token reply: reply has no id_token"),
+    ("not_jwt", None, True, "bad token reply: its id_token is not a JWT"),
     ("ok", "closed", True, "GET /.well-known/openid-configuration: connection refused"),
     ("ok", None, False, "neither idp-certificate-authority nor idp-certificate-authority-data"),
 ])
@@ -467,3 +468,42 @@ def test_another_process_refreshed_first(oidc, tmp_path):
     assert kc.read_text() == theirs["text"]
     assert theirs["id"] not in r.stderr
     assert run(*lock_args(kc, name, "release")).returncode == 0
+
+
+def test_no_refresh_token_in_the_reply_keeps_the_old_one(oidc, tmp_path):
+    c, iss = oidc
+    iss.mode = "no_refresh"
+    try:
+        old_rt = iss.refresh_token
+        kc = write_kc(tmp_path, c, iss, iss.mint(exp_in=-60))
+        name = unique_name("oidc")
+        r = run(*lock_args(kc, name))
+    finally:
+        iss.mode = "ok"
+    assert r.returncode == 0, r.stderr
+    text = kc.read_text()
+    assert f"id-token: {iss.last_id_token}\n" in text
+    assert f"refresh-token: '{old_rt}'\n" in text  # untouched, quotes and all
+    assert run(*lock_args(kc, name, "release")).returncode == 0
+
+
+def test_flow_style_config_without_id_token_warns_why(oidc, tmp_path):
+    c, iss = oidc
+    iss.mode = "ok"
+    kc = write_kc(tmp_path, c, iss, "x.y.z")
+    text = re.sub(r"      config:\n(?:        .*\n)+", "", kc.read_text())
+    ca = (tmp_path / "oidc-ca.crt").name
+    text = text.replace("      name: oidc\n", "      name: oidc\n      config: {"
+                        f"idp-issuer-url: '{iss.url}', client-id: {CLIENT_ID}, "
+                        f"client-secret: '{CLIENT_SECRET}', idp-certificate-authority: {ca}, "
+                        f"refresh-token: {iss.refresh_token}}}\n")
+    kc.write_text(text)
+    name = unique_name("oidc")
+    r = run(*lock_args(kc, name))
+    assert r.returncode == 0, r.stderr
+    warn = [ln for ln in r.stderr.splitlines() if "warning" in ln]
+    assert len(warn) == 1, r.stderr
+    assert "flow style and lacks the key" in warn[0]
+    assert kc.read_text() == text
+    # The rotated refresh token was not kept: the next run is refused, as the warning says.
+    assert c.kubectl("-n", NS, "delete", "configmap", name).returncode == 0

@@ -8,7 +8,8 @@ tool the cluster harness uses). kube-apiserver verifies those tokens against it
 Refresh tokens rotate: each refresh returns a new one, and only the latest is accepted.
 `mode` makes the token endpoint fail on purpose: "ok", "invalid_grant" (400 with an OAuth
 error), "garbage" (200 with bytes that are not JSON), "no_id_token" (200 without
-id_token), "no_refresh" (200 without refresh_token: the old one stays valid).
+id_token), "not_jwt" (an id_token that is no JWT), "no_refresh" (200 without
+refresh_token: the old one stays valid).
 `calls` counts requests by carrier-lock (its User-Agent) per path; kube-apiserver's own
 discovery and JWKS requests are not counted.
 """
@@ -180,6 +181,8 @@ class Issuer:
                 idt = iss.mint(exp_in=iss.lifetime)
                 reply = {"access_token": "at-" + uuid.uuid4().hex, "token_type": "Bearer",
                          "expires_in": iss.lifetime}
+                if mode == "not_jwt":
+                    idt = "not-a-jwt"
                 if mode != "no_id_token":
                     reply["id_token"] = idt
                 with iss.lock:
