@@ -378,7 +378,7 @@ test_line_ends(void)
 	} errs[] = {
 		{ "inline.kubeconfig", "nocluster", "59", "names cluster \"nope\"" },
 		{ "inline.kubeconfig", "badns", "95", "namespace \"Bad_NS\"" },
-		{ "inline.kubeconfig", "gcp", "149", "auth-provider plugin (gcp)" },
+		{ "inline.kubeconfig", "gcp", "149", "the gcp auth-provider" },
 		{ "undefined_current.kubeconfig", NULL, "4", "current-context \"gone\"" },
 		{ "tab.kubeconfig", NULL, "3", "tab in indentation" },
 	};
