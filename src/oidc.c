@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,7 +265,7 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 	const char		*why;
 	char			*tep = NULL, *id = NULL, *rt = NULL, msg[512], sane[300];
 	int64_t			 exp;
-	int			 rc = -1, round, rotated;
+	int			 rc = -1, round, rotated, e;
 
 	log_sanitize(t.iss, sizeof(t.iss), o->issuer, strlen(o->issuer));
 	if (kcfg_oidc_reload(o)) {
@@ -340,6 +341,8 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 	(void)kcfg_oidc_write(o, o->id_token, rotated ? o->refresh_token : NULL);
 	rc = 0;
 out:
+	/* A signal's EINTR (not logged by httpc) must reach kube.c through the cleanup. */
+	e = errno;
 	if (r.body != NULL)
 		buf_wipe_free(r.body, r.len);
 	wipe_free(id);
@@ -348,6 +351,7 @@ out:
 	oidc_url_free(&iss);
 	oidc_url_free(&te);
 	tls_ctx_free(t.tls);
+	errno = e;
 	return rc;
 }
 

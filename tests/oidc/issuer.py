@@ -8,7 +8,7 @@ tool the cluster harness uses). kube-apiserver verifies those tokens against it
 Refresh tokens rotate: each refresh returns a new one, and only the latest is accepted.
 `mode` makes the token endpoint fail on purpose: "ok", "invalid_grant" (400 with an OAuth
 error), "garbage" (200 with bytes that are not JSON), "no_id_token" (200 without
-id_token), "not_jwt" (an id_token that is no JWT), "no_refresh" (200 without
+id_token), "not_jwt" (an id_token that is no JWT), "stall" (no reply for 30 s), "no_refresh" (200 without
 refresh_token: the old one stays valid).
 `calls` counts requests by carrier-lock (its User-Agent) per path; kube-apiserver's own
 discovery and JWKS requests are not counted.
@@ -176,6 +176,9 @@ class Issuer:
                 if mode == "invalid_grant" or not ok:
                     return self._send(400, {"error": "invalid_grant",
                                             "error_description": "Token is not active\x1b[31m"})
+                if mode == "stall":
+                    time.sleep(30)
+                    return
                 if mode == "garbage":
                     return self._send(200, b"<html>\x00\x01 not json", "text/html")
                 idt = iss.mint(exp_in=iss.lifetime)
