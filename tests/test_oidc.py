@@ -31,7 +31,7 @@ import urllib.request
 import pytest
 
 from conftest import Cluster, DOWN, UP
-from lockutil import BIN, run, unique_name, wait_for
+from lockutil import BIN, empty_root, run, unique_name, wait_for
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "oidc"))
 from issuer import CLIENT_ID, CLIENT_SECRET, Issuer  # noqa: E402
@@ -509,3 +509,28 @@ def test_flow_style_config_without_id_token_warns_why(oidc, tmp_path):
     assert kc.read_text() == text
     # The rotated refresh token was not kept: the next run is refused, as the warning says.
     assert c.kubectl("-n", NS, "delete", "configmap", name).returncode == 0
+
+
+def test_refresh_and_write_back_in_an_empty_root(oidc, tmp_path):
+    """The static binary alone in an empty directory (a FROM scratch image): the refresh
+    needs no resolver, no system trust store, no /proc, and the write-back works there."""
+    if os.geteuid() != 0 or BIN.endswith("asan/carrier-lock"):
+        pytest.skip("needs root for chroot, and the static binary")
+    c, iss = oidc
+    iss.mode = "ok"
+    src = write_kc(tmp_path / "src", c, iss, iss.mint(exp_in=-60))
+    root = empty_root(BIN, src, tmp_path)
+    (root / "oidc-ca.crt").write_text(pathlib.Path(iss.ca).read_text())
+    name = unique_name("oidc")
+
+    def inside(*args):
+        return subprocess.run(["chroot", str(root), "/carrier-lock", *args,
+                               "--kubeconfig", "/kubeconfig", "--name", name, "--pid", "7"],
+                              capture_output=True, text=True, timeout=60)
+    r = inside("acquire")
+    assert r.returncode == 0, r.stderr
+    assert held(c, name)
+    assert f"id-token: {iss.last_id_token}\n" in (root / "kubeconfig").read_text()
+    assert inside("release").returncode == 0
+    assert sorted(p.name for p in root.iterdir()) == ["carrier-lock", "kubeconfig",
+                                                      "oidc-ca.crt"]
