@@ -166,11 +166,14 @@ def test_expired_id_token_refreshed_written_back_and_lock_taken(oidc, tmp_path):
     kc = write_kc(tmp_path, c, iss, old_idt, mode=0o640)
     orig = kc.read_text()
     tokens_before = iss.count("/token")
+    iss.auth_seen.clear()
     name = unique_name("oidc")
     r = run("-v", *lock_args(kc, name))
     assert r.returncode == 0, r.stderr
     assert held(c, name)
     assert iss.count("/token") == tokens_before + 1
+    # HTTP Basic with the URL-escaped id and secret ("&", ":", " " in it) was accepted.
+    assert iss.auth_seen == ["basic"]
     new_idt, new_rt = iss.last_id_token, iss.refresh_token
     assert new_idt != old_idt and new_rt != old_rt
     # Only the two values changed (the refresh token's quotes went with its old value).

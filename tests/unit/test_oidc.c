@@ -5,6 +5,7 @@
  * kcfg_oidc_write on real files: mode kept, no temporary left, and a file that changed
  * since it was read left alone.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <sys/stat.h>
 
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "http.h"
 #include "kcfg.h"
 #include "kcfg_write.h"
 #include "oidc.h"
@@ -229,6 +231,25 @@ test_url(void)
 }
 
 static void
+test_basic_request(void)
+{
+	size_t	 len;
+	char	*raw = http_request_build_auth("POST", "i", "/token", "Basic", "YTpi",
+	    "application/x-www-form-urlencoded", "grant_type=x", 12, &len);
+	/* The request is len bytes, not a string. */
+	char	*req = raw != NULL ? strndup(raw, len) : NULL;
+
+	free(raw);
+	test_cond("request: Authorization: Basic and the form's Content-Type", req != NULL &&
+	    strstr(req, "\r\nAuthorization: Basic YTpi\r\n") != NULL &&
+	    strstr(req, "\r\nContent-Type: application/x-www-form-urlencoded\r\n") != NULL &&
+	    strstr(req, "Bearer") == NULL);
+	free(req);
+	test_cond("request: a scheme with CR LF refused", http_request_build_auth("GET", "i",
+	    "/", "Basic\r\nX: y", "c", NULL, NULL, 0, &len) == NULL);
+}
+
+static void
 test_form(void)
 {
 	struct buf	 b = { 0 };
@@ -400,6 +421,7 @@ main(void)
 	test_error_text();
 	test_url();
 	test_form();
+	test_basic_request();
 	test_edit();
 	test_write();
 	return test_report();
