@@ -30,9 +30,12 @@
 #include "log.h"
 #include "yaml.h"
 
-/* Where one value goes: replace [off, end), or (ins) insert a "key: value" line at off. */
+/*
+ * Where one value goes: replace [off, end), or (ins) insert a "key: value" line at off,
+ * followed by ind spaces (the indentation of the key that stood there).
+ */
 struct spot {
-	size_t		 off, end;
+	size_t		 off, end, ind;
 	int		 ins;
 	const char	*key, *val;
 };
@@ -135,7 +138,10 @@ add_scalar(struct buf *b, const char *v)
 	buf_add(b, "\"", 1);
 }
 
-/* Where key's value goes in config (first key at *first_off with indentation *ind). */
+/*
+ * Where key's new value goes in config: over its old one, or (a key config lacks) as a
+ * line of its own above config's first key. Returns 0, or -1 with *why.
+ */
 static int
 spot_for(const char *t, size_t len, const struct yaml_node *cfg, const char *key,
     const char *val, struct spot *s, const char **why)
@@ -171,7 +177,7 @@ spot_for(const char *t, size_t len, const struct yaml_node *cfg, const char *key
 	}
 	s->ins = 1;
 	s->off = s->end = i;
-	s->end = i - ls;	/* for an insert: the indentation */
+	s->ind = i - ls;
 	return 0;
 }
 
@@ -249,7 +255,7 @@ kcfg_oidc_edit(const char *text, size_t len, const char *user, const char *id_to
 			buf_add(&b, ": ", 2);
 			add_scalar(&b, sp[i].val);
 			buf_add(&b, nl, strlen(nl));
-			for (k = 0; k < sp[i].end; k++)
+			for (k = 0; k < sp[i].ind; k++)
 				buf_add(&b, " ", 1);
 			pos = sp[i].off;
 		} else {

@@ -21,6 +21,7 @@
 #include "text.h"
 
 #define JWT_MAX_PAYLOAD	(64 * 1024)
+#define OIDC_MAX_KEYS	1024	/* claims of a JWT, keys of a reply object */
 
 static char *
 dupn(const char *s, size_t n)
@@ -256,6 +257,12 @@ jwt_exp(const char *tok, size_t len, int64_t *exp, const char **why)
 		*why = "payload is not a JSON object";
 		goto out;
 	}
+	/* Go's decoder takes the last of two, jsmn's reader the first: neither is right.
+	 * The check is quadratic, hence the bound on the number of keys first. */
+	if (json_size(j, 0) > OIDC_MAX_KEYS || json_dup_keys(j, 0)) {
+		*why = "payload has a claim twice, or too many claims";
+		goto out;
+	}
 	if ((v = json_get(j, 0, "exp")) < 0) {
 		rc = 0;
 		goto out;
@@ -275,6 +282,18 @@ out:
 	return rc;
 }
 
+static int
+is_null(const struct json *j, int i)
+{
+	size_t		 n;
+	const char	*raw;
+
+	if (json_type(j, i) != JSON_PRIMITIVE)
+		return 0;
+	raw = json_raw(j, i, &n);
+	return n == 4 && memcmp(raw, "null", 4) == 0;
+}
+
 static struct json *
 reply_object(const char *body, size_t len, const char **why)
 {
@@ -292,6 +311,11 @@ reply_object(const char *body, size_t len, const char **why)
 	if (json_type(j, 0) != JSON_OBJECT) {
 		json_free(j);
 		*why = "reply is not a JSON object";
+		return NULL;
+	}
+	if (json_size(j, 0) > OIDC_MAX_KEYS || json_dup_keys(j, 0)) {
+		json_free(j);
+		*why = "reply has a key twice, or too many keys";
 		return NULL;
 	}
 	return j;
@@ -360,9 +384,7 @@ oidc_token_parse(const char *body, size_t len, char **id_token, char **refresh_t
 		    "id_token of the reply is not a string";
 		goto fail;
 	}
-	if (r >= 0 && json_type(j, r) != JSON_STRING &&
-	    !(json_type(j, r) == JSON_PRIMITIVE && json_raw(j, r, &len) != NULL &&
-	    len == 4 && memcmp(json_raw(j, r, &len), "null", 4) == 0)) {
+	if (r >= 0 && json_type(j, r) != JSON_STRING && !is_null(j, r)) {
 		*why = "refresh_token of the reply is not a string";
 		goto fail;
 	}

@@ -76,6 +76,7 @@ test_jwt(void)
 		{ "payload an array", "[1]", -1, 0 },
 		{ "payload not JSON", "exp=5", -1, 0 },
 		{ "leading zero refused", "{\"exp\":01}", -1, 0 },
+		{ "exp twice refused", "{\"exp\":1,\"exp\":2}", -1, 0 },
 	};
 	static const char	*bad[] = { "", "abc", "a.b", "a.b.c.d", "a.!!!.c", "a.Zg.c" };
 	const char		*why;
@@ -158,6 +159,7 @@ test_token_reply(void)
 		    NULL, NULL },
 		{ "refresh_token a number", "{\"id_token\":\"a\",\"refresh_token\":5}", NULL, NULL },
 		{ "garbage", "\x00\x01", NULL, NULL },
+		{ "id_token twice", "{\"id_token\":\"a\",\"id_token\":\"b\"}", NULL, NULL },
 	};
 	const char	*why;
 	char		*id, *rt, d[256];
