@@ -240,6 +240,7 @@ def closed_port():
     ("no_id_token", None, True, "bad token reply: reply has no id_token"),
     ("not_jwt", None, True, "bad token reply: its id_token is not a JWT"),
     ("stall", None, True, "POST /token: read timed out"),
+    ("no_discovery", None, True, "answered 404 to GET /.well-known/openid-configuration"),
     ("ok", "closed", True, "GET /.well-known/openid-configuration: connection refused"),
     ("ok", None, False, "neither idp-certificate-authority nor idp-certificate-authority-data"),
 ])

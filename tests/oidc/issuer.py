@@ -8,7 +8,7 @@ tool the cluster harness uses). kube-apiserver verifies those tokens against it
 Refresh tokens rotate: each refresh returns a new one, and only the latest is accepted.
 `mode` makes the token endpoint fail on purpose: "ok", "invalid_grant" (400 with an OAuth
 error), "garbage" (200 with bytes that are not JSON), "no_id_token" (200 without
-id_token), "not_jwt" (an id_token that is no JWT), "stall" (no reply for 30 s), "no_refresh" (200 without
+id_token), "not_jwt" (an id_token that is no JWT), "stall" (no reply for 30 s), "no_discovery" (404 for carrier-lock's discovery request), "no_refresh" (200 without
 refresh_token: the old one stays valid).
 `calls` counts requests by carrier-lock (its User-Agent) per path; kube-apiserver's own
 discovery and JWKS requests are not counted.
@@ -132,6 +132,8 @@ class Issuer:
                     ua = self.headers.get("User-Agent", "")
                     if iss.on_discovery is not None and ua.startswith("carrier-lock/"):
                         iss.on_discovery()
+                    if iss.mode == "no_discovery" and ua.startswith("carrier-lock/"):
+                        return self._send(404, b"404 page not found", "text/plain")
                     self._send(200, {
                         "issuer": iss.url, "jwks_uri": iss.url + "/jwks",
                         "token_endpoint": iss.url + "/token",
