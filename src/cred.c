@@ -11,10 +11,12 @@
 #include "exec.h"
 #include "kcfg.h"
 #include "log.h"
+#include "oidc.h"
 
 enum cred_kind {
 	CRED_STATIC,	/* the kubeconfig's own token, token file or client certificate */
 	CRED_EXEC,	/* an exec credential plugin */
+	CRED_OIDC,	/* the oidc auth-provider (oidc.c) */
 };
 
 struct cred {
@@ -78,6 +80,7 @@ cred_source(enum cred_kind kind)
 {
 	switch (kind) {
 	case CRED_EXEC:		return exec_cred_get;
+	case CRED_OIDC:		return oidc_cred_get;
 	default:		return static_cred_get;
 	}
 }
@@ -92,7 +95,7 @@ cred_new(const struct kcfg *k)
 		return NULL;
 	}
 	c->k = k;
-	c->kind = k->exec != NULL ? CRED_EXEC : CRED_STATIC;
+	c->kind = k->exec != NULL ? CRED_EXEC : k->oidc != NULL ? CRED_OIDC : CRED_STATIC;
 	c->due = clock_ms();
 	return c;
 }

@@ -50,6 +50,7 @@ enum body_mode {
 
 struct httpc {
 	char			*url, *host, *port, *hosthdr, *tls_name, *bearer;
+	char			*basic, *ctype;
 	int			 tls;
 	struct tls_ctx		*tls_ctx;
 	struct proxy		*proxy;		/* or NULL */
@@ -114,6 +115,8 @@ httpc_new(const struct httpc_target *t)
 	h->port = httpc_strdup(port, &ok);
 	h->tls_name = httpc_strdup(t->tls_name != NULL ? t->tls_name : t->host, &ok);
 	h->bearer = httpc_strdup(t->bearer, &ok);
+	h->basic = httpc_strdup(t->basic, &ok);
+	h->ctype = httpc_strdup(t->ctype, &ok);
 	h->rbuf = malloc(HTTPC_RBUF);
 	if (t->proxy != NULL && (h->proxy = proxy_dup(t->proxy)) == NULL)
 		ok = 0;
@@ -189,6 +192,9 @@ httpc_free(struct httpc *h)
 	proxy_free(h->proxy);
 	if (h->bearer != NULL)
 		buf_wipe_free(h->bearer, strlen(h->bearer));
+	if (h->basic != NULL)
+		buf_wipe_free(h->basic, strlen(h->basic));
+	free(h->ctype);
 	free(h->rbuf);
 	buf_free(&h->lb);
 	free(h);
@@ -529,8 +535,9 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		deadline = h->limit;
 	snprintf(where, sizeof(where), "%s: %s %s", h->url, method,
 	    log_sanitize(sane, sizeof(sane), path, strlen(path)));
-	req = http_request_build(method, h->hosthdr, path, h->bearer,
-	    body != NULL ? "application/json" : NULL, body, bodylen, &reqlen);
+	req = http_request_build_auth(method, h->hosthdr, path, h->basic ? "Basic" : "Bearer",
+	    h->basic ? h->basic : h->bearer, body == NULL ? NULL : h->ctype ? h->ctype :
+	    "application/json", body, bodylen, &reqlen);
 	if (req == NULL) {
 		log_error("%s: cannot build request (control character in a field, or too large)",
 		    where);

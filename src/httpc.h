@@ -22,6 +22,9 @@ struct httpc_target {
 	struct tls_ctx	*tls_ctx;	/* required when tls; not owned */
 	const char	*tls_name;	/* name to verify (tls-server-name, else host) */
 	const char	*bearer;	/* token, or NULL; never logged */
+	const char	*basic;		/* instead of bearer: base64 "user:password" for
+					   Authorization: Basic, or NULL; never logged */
+	const char	*ctype;		/* Content-Type of request bodies; NULL: JSON */
 	int64_t		 timeout_ms;	/* per request (connect + send + full reply); 0: 30 s */
 	const struct proxy *proxy;	/* every (re)connect tunnels through it; NULL: direct;
 					   copied */

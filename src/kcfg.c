@@ -376,6 +376,7 @@ kcfg_free(struct kcfg *k)
 	buf_wipe_free(k->key, k->key_len);
 	if (k->token != NULL)
 		buf_wipe_free(k->token, strlen(k->token));
+	kcfg_oidc_free(k->oidc);
 	free(k->namespace);
 	free(k->context);
 	free(k->source);

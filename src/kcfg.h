@@ -44,6 +44,28 @@ struct kcfg_exec {
 	char			*line_where;	/* "kubeconfig PATH:LINE" of the entry */
 };
 
+/*
+ * The oidc auth-provider of the user (kcfg_oidc.c reads it, oidc.c uses it). The tokens
+ * and the client secret are secrets: wiped on free, never printed.
+ */
+struct kcfg_oidc {
+	char		*where;		/* "auth-provider oidc of user \"x\"", for messages */
+	char		*user;		/* the user entry's name, to find it again in the file */
+	char		*issuer;	/* idp-issuer-url */
+	char		*client_id;
+	char		*client_secret;	/* or NULL */
+	char		*id_token;	/* or NULL */
+	char		*refresh_token;	/* or NULL */
+	unsigned char	*ca;	size_t ca_len;	/* idp-certificate-authority(-data) PEM, or NULL */
+	char		*ca_where;
+	/* The write-back: the file that holds the entry (NULL in-cluster), its bytes as
+	 * read (kcfg_write.c rewrites only when they are still these), or NULL with
+	 * nowrite saying why the entry cannot be edited in them. */
+	char		*path;
+	char		*text;	size_t text_len;
+	const char	*nowrite;	/* static */
+};
+
 struct kcfg {
 	char		*server;	/* "https://host:port" as written (path part refused) */
 	char		*scheme;	/* "https" or "http" */
@@ -58,6 +80,7 @@ struct kcfg {
 	unsigned char	*cert;	size_t cert_len;	/* PEM bytes, or NULL */
 	unsigned char	*key;	size_t key_len;		/* PEM bytes, or NULL; wiped on free */
 	char		*token;				/* or NULL; wiped on free */
+	struct kcfg_oidc *oidc;		/* the oidc auth-provider, or NULL */
 	/* Where each of ca, cert and key came from, for messages about their contents:
 	 * "kubeconfig PATH:LINE: certificate-authority-data of cluster \"x\"". Or NULL. */
 	char		*ca_where, *cert_where, *key_where;
@@ -73,7 +96,8 @@ struct kcfg {
  * Fills k. explicit_path is --kubeconfig or NULL; context is --context, or NULL or ""
  * for the current-context (kubectl treats an empty --context as not given).
  * Returns 0 or -1 (logged). Free with kcfg_free() in both cases.
- * Unsupported user entries (auth-provider, username/password) are errors that name them.
+ * Unsupported user entries (auth-providers other than oidc, username/password) are
+ * errors that name them.
  */
 int	kcfg_load(struct kcfg *k, const char *explicit_path, const char *context);
 void	kcfg_free(struct kcfg *k);

@@ -3,9 +3,10 @@
  * (client certificate and key, token) of a kubeconfig, as kubectl reads them.
  *
  * Precedence as kubectl: *-data over the path variant, token over tokenFile. An exec
- * plugin (kcfg_exec.c) is the user's only credentials. Refused with a message that
- * names them: auth-provider, username/password, impersonation (as, as-groups, as-uid,
- * as-user-extra), an https:// or malformed proxy-url (proxy.h), a server URL with a
+ * plugin (kcfg_exec.c) is the user's only credentials; the oidc auth-provider is
+ * kcfg_oidc.c's. Refused with a message that names them: username/password,
+ * impersonation (as, as-groups, as-uid, as-user-extra), an https:// or malformed
+ * proxy-url (proxy.h), a server URL with a
  * path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
  * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
  */
@@ -156,10 +157,6 @@ has_pem(const unsigned char *b, size_t n)
 }
 
 /*
- * PEM bytes from KEY-data (base64) or else KEY (a file path), for entry "what"
- * ("cluster \"x\""). Sets *out (NULL if neither is set). Returns 0 or -1 (logged).
- */
-/*
  * Describes where a PEM field came from (for messages about its contents) into a
  * malloc'd string: "kubeconfig PATH:LINE: KEY of WHAT", plus "(FILE)" for a path.
  */
@@ -178,7 +175,7 @@ pem_where(const struct kcfg_file *f, size_t line, const char *key, const char *w
 	return strdup(buf);
 }
 
-static int
+int
 kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char *key,
     const char *what, unsigned char **out, size_t *outlen, char **where)
 {
@@ -295,24 +292,9 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
     const char *what)
 {
 	static const char	*imp[] = { "as", "as-uid", "as-groups", "as-user-extra" };
-	static const struct {
-		const char	*key, *name_key, *what, *no_name, *yet;
-	} plugins[] = {
-		{ "auth-provider", "name", "the auth-provider plugin", "no name", "" },
-	};
-	const struct yaml_node	*v, *nm;
+	const struct yaml_node	*v;
 	size_t			 line, i;
-	char			 q[128];
 
-	for (i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-		v = yaml_get(u, plugins[i].key, &line);
-		if (v == NULL || yaml_is_null(v))
-			continue;
-		nm = yaml_get(v, plugins[i].name_key, NULL);
-		return kcfg_err(f, line, "%s uses %s (%s), which carrier-lock does not support%s",
-		    what, plugins[i].what, nm != NULL && nm->kind == YAML_SCALAR ?
-		    kcfg_q(q, sizeof(q), nm->scalar) : plugins[i].no_name, plugins[i].yet);
-	}
 	if (((v = yaml_get(u, "username", &line)) != NULL && !yaml_is_null(v)) ||
 	    ((v = yaml_get(u, "password", &line)) != NULL && !yaml_is_null(v)))
 		return kcfg_err(f, line, "%s uses basic authentication (username/password), "
@@ -364,9 +346,10 @@ int
 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
     const struct yaml_node *u)
 {
+	const struct yaml_node *v;
 	const char	*tok, *tokfile, *why;
 	unsigned char	*buf;
-	size_t		 tline, fline, len, certline, keyline;
+	size_t		 tline, fline, len, certline, keyline, apline;
 	char		 what[160], q[128], full[4096], qp[512];
 
 	snprintf(what, sizeof(what), "user \"%s\"", kcfg_q(q, sizeof(q), name));
@@ -374,6 +357,14 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return 0;
 	if (kcfg_user_unsupported(f, u, what) != 0 || kcfg_user_exec(k, f, name, u) != 0)
 		return -1;
+	v = yaml_get(u, "auth-provider", &apline);
+	if (v != NULL && !yaml_is_null(v)) {
+		if (k->exec != NULL)
+			return kcfg_err(f, apline, "%s sets both exec and auth-provider; use one",
+			    what);
+		if (kcfg_oidc_parse(k, f, name, v, apline) != 0)
+			return -1;
+	}
 	if (k->exec != NULL)
 		return 0;
 	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len,
@@ -394,6 +385,9 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	if (kcfg_get_str(f, u, "token", what, &tok, &tline) != 0 ||
 	    kcfg_get_str(f, u, "tokenFile", what, &tokfile, &fline) != 0)
 		return -1;
+	if (k->oidc != NULL && (tok != NULL || tokfile != NULL))
+		return kcfg_err(f, tok != NULL ? tline : fline, "%s sets both %s and an "
+		    "auth-provider; use one", what, tok != NULL ? "token" : "tokenFile");
 	if (tok != NULL) {
 		if (!kcfg_token_ok(tok))
 			return kcfg_err(f, tline, "token of %s holds spaces or control characters",

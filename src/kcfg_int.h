@@ -1,7 +1,9 @@
 /*
  * kcfg_int.h: what kcfg.c (finding and merging kubeconfig files), kcfg_entry.c (one
- * cluster and one user entry) and kcfg_incluster.c (the service account) share. Calls go
- * one way: kcfg.c -> kcfg_entry.c, kcfg_incluster.c -> kcfg_util.c. Not for other modules.
+ * cluster and one user entry), kcfg_oidc.c (its oidc auth-provider), kcfg_write.c (the
+ * tokens written back) and kcfg_incluster.c (the service account) share. Calls go one
+ * way: kcfg.c -> kcfg_entry.c -> kcfg_oidc.c, kcfg_incluster.c -> kcfg_util.c. Not for
+ * other modules.
  */
 #ifndef CL_KCFG_INT_H
 #define CL_KCFG_INT_H
@@ -76,6 +78,24 @@ int		 kcfg_exec_parse(struct kcfg *k, const struct kcfg_file *, const char *user
 int		 kcfg_exec_extension(struct kcfg *k, const struct kcfg_file *,
 		    const char *what, const struct yaml_node *c);
 void		 kcfg_exec_free(struct kcfg_exec *);
+/*
+ * PEM bytes from KEY-data (base64) or else KEY (a file path relative to f's directory),
+ * for entry "what" ("cluster \"x\""). Sets *out (NULL if neither is set) and *where
+ * (for messages about the contents). Returns 0 or -1 (logged).
+ */
+int		 kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m,
+		    const char *key, const char *what, unsigned char **out, size_t *outlen,
+		    char **where);
+
+/* kcfg_oidc.c */
+
+/*
+ * Fills k->oidc from user name's "auth-provider:" value ap (key at line); refuses
+ * auth-providers other than oidc, naming what replaced them. Returns 0 or -1 (logged).
+ */
+int		 kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
+		    const struct yaml_node *ap, size_t line);
+void		 kcfg_oidc_free(struct kcfg_oidc *o);
 
 /* kcfg_incluster.c */
 

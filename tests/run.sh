@@ -66,7 +66,8 @@ python3 -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log/pytest" || statu
 count "$log/pytest"
 
 CARRIER_LOCK_BIN=$PWD/build/asan/carrier-lock python3 -m pytest -q -p no:cacheprovider \
-	tests/test_lock.py tests/test_boundary.py tests/test_ownership.py tests/test_exec.py 2>&1 |
+	tests/test_lock.py tests/test_boundary.py tests/test_ownership.py tests/test_exec.py \
+	tests/test_oidc.py 2>&1 |
 	tee "$log/pytest-asan" || status=1
 count "$log/pytest-asan"
 

@@ -204,8 +204,9 @@ static const struct load_case cases[] = {
 	    .server = "https://127.0.0.1:6443" },
 	{ "EKS kubeconfig (exec) loads", .path = D "/eks.kubeconfig",
 	    .server = "https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com" },
-	{ "auth-provider refused", INLINE, .ctx = "gcp", .fails = ":149: user \"gcp\" uses "
-	    "the auth-provider plugin (gcp), which carrier-lock does not support" },
+	{ "gcp auth-provider refused, naming its exec plugin", INLINE, .ctx = "gcp",
+	    .fails = ":149: user \"gcp\" uses the gcp auth-provider, which kubectl removed in "
+	    "1.26; use the exec plugin gke-gcloud-auth-plugin instead" },
 	{ "basic auth refused", INLINE, .ctx = "basic", .fails = ":156: user \"basic\" uses "
 	    "basic authentication (username/password)" },
 	{ "impersonation refused", INLINE, .ctx = "imp",
@@ -377,7 +378,7 @@ test_line_ends(void)
 	} errs[] = {
 		{ "inline.kubeconfig", "nocluster", "59", "names cluster \"nope\"" },
 		{ "inline.kubeconfig", "badns", "95", "namespace \"Bad_NS\"" },
-		{ "inline.kubeconfig", "gcp", "149", "auth-provider plugin (gcp)" },
+		{ "inline.kubeconfig", "gcp", "149", "the gcp auth-provider" },
 		{ "undefined_current.kubeconfig", NULL, "4", "current-context \"gone\"" },
 		{ "tab.kubeconfig", NULL, "3", "tab in indentation" },
 	};
