@@ -12,6 +12,7 @@
 
 struct kcfg;
 struct kcfg_exec;
+struct kcfg_oidc;
 struct yaml_node;
 
 /* One loaded kubeconfig file. */
