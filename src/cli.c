@@ -130,8 +130,8 @@ cli_usage(void)
 "  --host NAME              owner host (default: this host's name); 1 to 253 bytes\n"
 "                           of printable ASCII without spaces\n"
 "  --request-timeout DUR    bound on each API call (default 30s), an exec credential\n"
-"                           plugin's run included; for query and cleanup, on the\n"
-"                           whole call with its retries\n"
+"                           plugin's run and an oidc refresh included; for query\n"
+"                           and cleanup, on the whole call with its retries\n"
 "  -v, --verbose            say what it does on stderr (never secrets)\n"
 "  -h, --help               this text\n"
 "  --version                print the version\n"
@@ -151,7 +151,13 @@ cli_usage(void)
 "     under nohup, stay ignored\n"
 "\n"
 "Fencing tokens (--print-token, query's \"token\") only grow, also across a\n"
-"ConfigMap deleted by hand.\n",
+"ConfigMap deleted by hand.\n"
+"\n"
+"Credentials and proxies as kubectl: the user's token, token file, client\n"
+"certificate, exec credential plugin (run again before what it gave expires and\n"
+"after a 401) or oidc auth-provider (an expired id-token is refreshed and written\n"
+"back into the kubeconfig file that held it); the cluster's proxy-url, else\n"
+"HTTPS_PROXY / HTTP_PROXY and NO_PROXY (http CONNECT and socks5 proxies).\n",
 	    stdout);
 }
 
