@@ -8,11 +8,21 @@
 #                            FUZZ_TARGETS="json yaml" picks some)
 #   ./build.sh replay        each fuzz target over its corpus without libFuzzer (sanitizers on)
 #   ./build.sh deps          only fetch, verify and build the third-party code
+#   ./build.sh release       dist/: static stripped binaries for linux-amd64 and -arm64,
+#                            tarballs (with README, licences, man page, completions),
+#                            SHA256SUMS and a krew manifest; same commit, same bytes
+#   ./build.sh arm64         only the static arm64 binary, build/arm64/carrier-lock
+#   ./build.sh size          ./carrier-lock, then where its bytes go (ours, BearSSL, musl)
 #   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
 #                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~12 min)
 #
 # Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
-# FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip).
+# FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip),
+# ARM64_CC (default aarch64-linux-gnu-gcc, with musl:arm64's libc), OPT (static builds'
+# optimisation, default -Oz), LTO (default -flto=auto; LTO= turns it off), DIST (release's
+# output directory, default dist), CARRIER_LOCK_VERSION and CARRIER_LOCK_COMMIT (the
+# version --version prints; default from git, "unknown" without a .git),
+# RELEASE_URL (where the krew manifest says the tarballs are).
 #
 # Third-party code comes from Debian's packages at the versions pinned below, checked
 # against vendor/SHA256SUMS, and is unpacked and built under vendor/build/ (git-ignored).
@@ -32,6 +42,7 @@ BEARSSL_SRC=$VENDOR/bearssl-$BEARSSL_UPSTREAM
 JSMN_INC=$VENDOR/jsmn/usr/include
 
 CC=${CC:-musl-gcc}
+ARM64_CC=${ARM64_CC:-aarch64-linux-gnu-gcc}
 HOST_CC=${HOST_CC:-cc}
 FUZZ_CC=${FUZZ_CC:-clang}
 STRIP=${STRIP:-strip}
@@ -51,17 +62,51 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # Third-party headers are -isystem: our warnings are for our code.
 INC="-I src -isystem $BEARSSL_SRC/inc -isystem $JSMN_INC"
 
+# The static binaries are built for size (issue 13: at most 256 KiB with every feature;
+# README "Size" has the figures): -Oz (a query takes about 2 ms longer than at -O2, 0.2 ms
+# longer than at -Os), a section per function and object so that the linker drops what
+# nothing calls, no unwind tables (C without exceptions; they were 25 KiB), and
+# link-time optimisation. Paths are mapped so the bytes do not depend on where the tree is.
+OPT=${OPT:--Oz}
+LTO=${LTO--flto=auto}
+SIZE_FLAGS="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+            -fno-unwind-tables $LTO"
+# BearSSL's flags name only the vendor directory's real path, which clones that share it
+# (a symlinked vendor/build) have in common: a flag that differs rebuilds it (its stamp).
+VENDOR_REAL=$(realpath -m "$VENDOR")
+REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR_REAL=vendor"
+STATIC_FLAGS="$OPT $SIZE_FLAGS $REPRO_FLAGS"
+STATIC_LDFLAGS="-static -Wl,--gc-sections -Wl,--build-id=none"
+BEARSSL_STATIC_FLAGS="$OPT $SIZE_FLAGS -ffile-prefix-map=$VENDOR_REAL=vendor -W -Wall"
+ARM64_MUSL=$VENDOR_REAL/musl-arm64
+
 die() { echo "build.sh: $*" >&2; exit 1; }
 say() { echo "build.sh: $*"; }
+
+# What --version prints: git's description of the tree (a tag when there is one, else
+# the abbreviated commit; "-dirty" with uncommitted changes), the commit, and the pinned
+# Debian versions of BearSSL and jsmn. A tree without .git (an unpacked tarball) says
+# "unknown" unless CARRIER_LOCK_VERSION and CARRIER_LOCK_COMMIT are given.
+version_defs() {
+	local v c
+	v=${CARRIER_LOCK_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo unknown)}
+	c=${CARRIER_LOCK_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
+	case $v$c in (*[!A-Za-z0-9._+~-]*) die "bad version '$v' or commit '$c'";; esac
+	VERSION=$v
+	DEFS=(-DCARRIER_LOCK_VERSION="\"$v\"" -DCARRIER_LOCK_COMMIT="\"$c\""
+	    -DCARRIER_LOCK_BEARSSL="\"$BEARSSL_DEB_VERSION\"" -DCARRIER_LOCK_JSMN="\"$JSMN_DEB_VERSION\"")
+}
 
 # ---------------------------------------------------------------------------------------
 # Build packages. As root they are installed; otherwise we say which and stop.
 # ---------------------------------------------------------------------------------------
 NEEDED_PKGS="musl-tools clang libclang-rt-14-dev llvm dpkg-dev openssl xz-utils patch"
+# The arm64 release binary: Debian's cross compiler and musl's arm64 package (multiarch).
+ARM64_PKGS="gcc-aarch64-linux-gnu musl-dev:arm64"
 
 need_packages() {
 	local missing="" p
-	for p in $NEEDED_PKGS; do
+	for p in ${1:-$NEEDED_PKGS}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing="$missing $p"
 	done
@@ -72,6 +117,10 @@ need_packages() {
 		exit 1
 	fi
 	say "installing$missing"
+	case $missing in
+	(*:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 ||
+		{ dpkg --add-architecture arm64 && apt-get update; } ;;
+	esac
 	# A fresh machine may have no package lists yet.
 	if ! apt-get install -y --no-install-recommends $missing; then
 		apt-get update
@@ -158,11 +207,11 @@ unpack_deps() {
 	[ -f "$JSMN_INC/jsmn.h" ] || die "$JSMN_INC has no jsmn.h"
 }
 
-# build_bearssl DIR COMPILER FLAGS: compiles BearSSL's src/**/*.c into DIR/libbearssl.a,
+# build_bearssl DIR COMPILER FLAGS [AR]: compiles BearSSL's src/**/*.c into DIR/libbearssl.a,
 # unless DIR/stamp says it was built from the same version, compiler and flags.
 build_bearssl() {
-	local out=$1 cc=$2 flags=$3
-	local stamp="$BEARSSL_DEB_VERSION+$BEARSSL_PATCHES|$cc|$flags"
+	local out=$1 cc=$2 flags=$3 ar=${4:-ar}
+	local stamp="$BEARSSL_DEB_VERSION+$BEARSSL_PATCHES|$cc|$flags|$ar"
 	if [ -f "$out/libbearssl.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 		return
 	fi
@@ -177,7 +226,9 @@ build_bearssl() {
 			o=$(printf "%s" "$f" | sed "s|^\./||; s|/|_|g; s|\.c$|.o|")
 			$cc $flags -I "$src/inc" -I "$src/src" -c "$src/src/$f" -o "$out/obj/$o" || exit 255
 		done' sh "$out" "$cc" "$flags" "$BEARSSL_SRC"
-	ar rcs "$out/libbearssl.a" "$out"/obj/*.o
+	# Sorted and (Debian's default) deterministic: the same inputs give the same archive.
+	# shellcheck disable=SC2046
+	$ar rcsD "$out/libbearssl.a" $(find "$out/obj" -name '*.o' | LC_ALL=C sort)
 	rm -rf "$out/obj"
 	echo "$stamp" > "$out/stamp"
 }
@@ -194,9 +245,9 @@ deps() {
 
 # compile_lib OUTDIR COMPILER FLAGS...: compiles every src/*.c into OUTDIR/obj and puts all
 # but main.o into OUTDIR/libcarrier.a, which tests and fuzz targets link against (the
-# linker takes only the modules they use).
+# linker takes only the modules they use). $AR archives (default ar).
 compile_lib() {
-	local out=$1 cc=$2 f o
+	local out=$1 cc=$2 f o ar=${AR:-ar}
 	shift 2
 	rm -rf "$out/obj"
 	mkdir -p "$out/obj"
@@ -206,33 +257,70 @@ compile_lib() {
 		$cc $STD $WARN $INC "$@" $CFLAGS -c "$f" -o "$o" || die "compiling $f failed"
 	done
 	rm -f "$out/libcarrier.a"
-	find "$out/obj" -name '*.o' ! -name main.o -print0 | xargs -0 ar rcs "$out/libcarrier.a"
+	find "$out/obj" -name '*.o' ! -name main.o -print0 | LC_ALL=C sort -z |
+	    xargs -0 $ar rcsD "$out/libcarrier.a"
+}
+
+# arm64_cc: prints the arm64 compiler command. musl's arm64 package has the libc but not
+# the musl-gcc wrapper (that is musl-tools, one architecture per machine), so its specs
+# file is written here from the amd64 one: the same rules with the arm64 paths.
+arm64_cc() {
+	local specs=$ARM64_MUSL/musl-gcc.specs
+	[ -f /usr/lib/aarch64-linux-musl/libc.a ] ||
+		die "musl for arm64 is missing (apt-get install musl-dev:arm64, after dpkg --add-architecture arm64)"
+	command -v "$ARM64_CC" >/dev/null || die "$ARM64_CC is missing (apt-get install gcc-aarch64-linux-gnu)"
+	if [ ! -f "$specs" ]; then
+		mkdir -p "$ARM64_MUSL"
+		sed 's/x86_64/aarch64/g' /usr/lib/x86_64-linux-musl/musl-gcc.specs > "$specs.tmp" &&
+			mv "$specs.tmp" "$specs"
+	fi
+	echo "$ARM64_CC -specs $specs"
+}
+
+# build_musl ARCH OUTFILE: the static, stripped binary for amd64 or arm64. Fails unless
+# it is static.
+build_musl() {
+	local arch=$1 out=$2 cc strip ar bear tmp
+	deps
+	version_defs
+	case $arch in
+	(amd64)	cc=$CC; strip=$STRIP; ar=gcc-ar; bear=$VENDOR/bearssl-musl ;;
+	(arm64)	need_packages "$ARM64_PKGS"
+		cc=$(arm64_cc); strip=aarch64-linux-gnu-strip; ar=aarch64-linux-gnu-gcc-ar
+		bear=$VENDOR/bearssl-musl-arm64 ;;
+	(*)	die "unknown architecture '$arch'" ;;
+	esac
+	[ -n "$LTO" ] || ar=ar
+	build_bearssl "$bear" "$cc" "$BEARSSL_STATIC_FLAGS" "$ar"
+	# shellcheck disable=SC2086
+	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS -static "${DEFS[@]}"
+	tmp=$out.tmp
+	mkdir -p "$(dirname "$out")"
+	# shellcheck disable=SC2086
+	$cc $STATIC_FLAGS $STATIC_LDFLAGS -o "$tmp" "build/musl-$arch/obj/main.o" \
+	    "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" $LDFLAGS ||
+		die "linking $out failed (see the linker's message above)"
+	$strip "$tmp"
+	if readelf -lW "$tmp" | grep -q 'INTERP'; then
+		die "$out has a program interpreter: it is not static"
+	fi
+	if ! readelf -dW "$tmp" | grep -q 'There is no dynamic section'; then
+		die "$out has a dynamic section: it is not static"
+	fi
+	mv "$tmp" "$out"
 }
 
 build_static() {
-	deps
-	build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall"
-	compile_lib build/musl "$CC" -O2 -static
-	# shellcheck disable=SC2086
-	$CC -static -o carrier-lock.tmp build/musl/obj/main.o build/musl/libcarrier.a \
-	    "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
-		die "linking ./carrier-lock failed (see the linker's message above)"
-	$STRIP carrier-lock.tmp
-	if readelf -lW carrier-lock.tmp | grep -q 'INTERP'; then
-		die "carrier-lock has a program interpreter: it is not static"
-	fi
-	if ! readelf -dW carrier-lock.tmp | grep -q 'There is no dynamic section'; then
-		die "carrier-lock has a dynamic section: it is not static"
-	fi
-	mv carrier-lock.tmp carrier-lock
+	build_musl amd64 carrier-lock
 	say "built ./carrier-lock, static, $(stat -c %s carrier-lock) bytes"
 }
 
 build_host_san() {
 	deps
 	build_bearssl "$VENDOR/bearssl-host" "$HOST_CC" "-O2 -g -W -Wall"
+	version_defs
 	# shellcheck disable=SC2086
-	compile_lib build/san "$HOST_CC" $SAN
+	compile_lib build/san "$HOST_CC" $SAN "${DEFS[@]}"
 }
 
 build_asan() {
@@ -253,7 +341,8 @@ run_unit() {
 		[ -f "$t" ] || continue
 		name=$(basename "${t%.c}")
 		# shellcheck disable=SC2086
-		$HOST_CC $STD $TEST_WARN $INC $SAN $CFLAGS -o "build/unit/$name" "$t" \
+		# The version as the library has it (test_http checks the User-Agent).
+		$HOST_CC $STD $TEST_WARN $INC $SAN "${DEFS[@]}" $CFLAGS -o "build/unit/$name" "$t" \
 		    build/san/libcarrier.a "$VENDOR/bearssl-host/libbearssl.a" $LDFLAGS ||
 			die "building $t failed"
 	done
@@ -330,13 +419,166 @@ run_replay() {
 	[ -z "$failed" ] || die "replay failed:$failed"
 }
 
+# ---------------------------------------------------------------------------------------
+# Release: $DIST/ for linux-amd64 and linux-arm64. The same commit gives the same bytes:
+# the compilers see no paths of this tree (REPRO_FLAGS), archives are deterministic, and
+# the tarballs have sorted names, owner 0, modes set here and the commit's time as mtime
+# (SOURCE_DATE_EPOCH), gzip without a name or time stamp.
+# ---------------------------------------------------------------------------------------
+DIST=${DIST:-dist}
+RELEASE_URL=${RELEASE_URL:-https://github.com/carrier-lock/carrier-lock/releases/download}
+
+# The licences of what the binary links statically (BearSSL, jsmn, musl).
+third_party_notices() {
+	echo "carrier-lock links the following statically; their licences follow."
+	printf '\n== BearSSL %s (Debian source package bearssl) ==\n\n' "$BEARSSL_DEB_VERSION"
+	cat "$BEARSSL_SRC/LICENSE.txt"
+	printf '\n== jsmn %s (Debian package libjsmn-dev) ==\n\n' "$JSMN_DEB_VERSION"
+	cat "$VENDOR/jsmn/usr/share/doc/libjsmn-dev/copyright"
+	printf '\n== musl %s (Debian package musl-dev) ==\n\n' \
+	    "$(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || echo unknown)"
+	cat /usr/share/doc/musl-dev/copyright
+}
+
+# release_tarball ARCH: $DIST/carrier-lock-VERSION-linux-ARCH.tar.gz from the binary.
+release_tarball() {
+	local arch=$1 name="carrier-lock-$VERSION-linux-$1" stage
+	stage=build/release/$name
+	rm -rf "$stage"
+	mkdir -p "$stage/completion"
+	cp "$DIST/$name" "$stage/carrier-lock"
+	ln -s carrier-lock "$stage/kubectl-carrier_lock"
+	cp docs/kubectl_complete-carrier_lock README.md docs/carrier-lock.1 "$stage/"
+	[ ! -f LICENSE ] || cp LICENSE "$stage/"
+	third_party_notices > "$stage/THIRD-PARTY-NOTICES"
+	# The scripts are the same for every platform: the amd64 binary (this host) prints them.
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion bash > "$stage/completion/carrier-lock.bash"
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion zsh > "$stage/completion/_carrier-lock"
+	"$DIST/carrier-lock-$VERSION-linux-amd64" completion fish > "$stage/completion/carrier-lock.fish"
+	find "$stage" -type d -exec chmod 0755 {} +
+	find "$stage" -type f -exec chmod 0644 {} +
+	chmod 0755 "$stage/carrier-lock" "$stage/kubectl_complete-carrier_lock"
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+	    --format=gnu -C build/release -cf - "$name" | gzip -n -9 > "$DIST/$name.tar.gz"
+}
+
+# A krew manifest (plugin "carrier-lock": kubectl carrier-lock). Krew wants a semantic
+# version: a tag vX.Y.Z as it is, anything else as the pre-release v0.0.0-DESCRIBE.
+krew_manifest() {
+	local kv=$VERSION arch name
+	[[ $kv =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || kv=v0.0.0-$VERSION
+	cat <<-EOF
+	apiVersion: krew.googlecontainertools.github.com/v1alpha2
+	kind: Plugin
+	metadata:
+	  name: carrier-lock
+	spec:
+	  version: $kv
+	  homepage: $RELEASE_URL/$VERSION
+	  shortDescription: A cluster-wide mutex kept in a ConfigMap
+	  description: |
+	    Takes and frees a lock kept in a ConfigMap of the cluster, so that two heavy
+	    tests never hit the same control plane at once: kubectl carrier-lock acquire,
+	    release, query, cleanup, force-release, run -- CMD. One static binary.
+	  platforms:
+	EOF
+	for arch in amd64 arm64; do
+		name=carrier-lock-$VERSION-linux-$arch
+		cat <<-EOF
+		  - selector:
+		      matchLabels:
+		        os: linux
+		        arch: $arch
+		    uri: $RELEASE_URL/$VERSION/$name.tar.gz
+		    sha256: $(sha256sum "$DIST/$name.tar.gz" | cut -d' ' -f1)
+		    files:
+		    - from: $name/carrier-lock
+		      to: .
+		    - from: $name/THIRD-PARTY-NOTICES
+		      to: .
+		    - from: $name/carrier-lock.1
+		      to: .
+		EOF
+		[ ! -f LICENSE ] || printf '    - from: %s/LICENSE\n      to: .\n' "$name"
+		echo "    bin: carrier-lock"
+	done
+}
+
+release() {
+	local arch
+	version_defs
+	SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+	export SOURCE_DATE_EPOCH
+	[ -f LICENSE ] || echo "build.sh: warning: no LICENSE in the tree; the tarballs carry" \
+	    "only THIRD-PARTY-NOTICES" >&2
+	rm -rf "$DIST" build/release
+	mkdir -p "$DIST"
+	for arch in amd64 arm64; do
+		build_musl "$arch" "$DIST/carrier-lock-$VERSION-linux-$arch"
+	done
+	for arch in amd64 arm64; do
+		release_tarball "$arch"
+	done
+	krew_manifest > "$DIST/carrier-lock.yaml"
+	(cd "$DIST" && sha256sum carrier-lock-* carrier-lock.yaml > SHA256SUMS)
+	say "release $VERSION in $DIST/ (amd64 $(stat -c %s "$DIST/carrier-lock-$VERSION-linux-amd64")" \
+	    "bytes, arm64 $(stat -c %s "$DIST/carrier-lock-$VERSION-linux-arm64") bytes):"
+	(cd "$DIST" && ls -1)
+}
+
+# Where the static binary's bytes go: its symbols by origin (our sources, BearSSL, musl
+# and libgcc; with LTO, code inlined across them counts where it ended up), the biggest of
+# each, and what no symbol names (string literals, padding between segments).
+size_report() {
+	local o=build/musl-amd64
+	# shellcheck disable=SC2086
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/size.unstripped "$o/obj/main.o" \
+	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
+	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
+	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
+	    awk 'NF == 3 {print $3}' > build/size.ours
+	gcc-nm --defined-only "$VENDOR/bearssl-musl/libbearssl.a" 2>/dev/null |
+	    awk 'NF == 3 {print $3}' > build/size.bearssl
+	# musl is not LTO-compiled: its archive names its file-local functions too.
+	nm --defined-only /usr/lib/x86_64-linux-musl/libc.a "$($CC -print-libgcc-file-name)" \
+	    2>/dev/null | awk 'NF == 3 {print $3}' > build/size.musl
+	nm -S --size-sort build/size.unstripped > build/size.syms
+	python3 - carrier-lock build/size.syms build/size.ours build/size.bearssl \
+	    build/size.musl <<-'EOF'
+	import collections, os, sys
+	total = os.path.getsize(sys.argv[1])
+	ours = {l.strip() for l in open(sys.argv[3])}
+	bear = {l.strip() for l in open(sys.argv[4])}
+	musl = {l.strip() for l in open(sys.argv[5])}
+	by, top = collections.Counter(), collections.defaultdict(list)
+	for line in open(sys.argv[2]):
+	    f = line.split()
+	    if len(f) != 4 or f[2] in "bB":
+	        continue
+	    size, name = int(f[1], 16), f[3]
+	    base = name.split(".")[0]
+	    k = ("musl/libgcc" if base in musl and base not in ours else
+	         "BearSSL" if base in bear or base.startswith("br_") else
+	         "ours, and BearSSL's file-local code (LTO hides which)")
+	    by[k] += size
+	    top[k].append((size, name))
+	for k, v in by.most_common():
+	    print(f"{v:8d}  {k}: " + ", ".join(f"{n} {s}" for s, n in sorted(top[k])[-6:][::-1]))
+	print(f"{total - sum(by.values()):8d}  no symbol (string literals, headers, padding)")
+	EOF
+	say "./carrier-lock: $(stat -c %s carrier-lock) bytes of 262144 (256 KiB)"
+}
+
 case ${1:-static} in
 (static)	build_static ;;
 (asan)		build_asan ;;
 (unit)		run_unit ;;
 (fuzz)		run_fuzz "${2:-120}" ;;
 (replay)	run_replay ;;
-(deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "-O2 -W -Wall" ;;
+(deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "$BEARSSL_STATIC_FLAGS" gcc-ar ;;
+(arm64)		build_musl arm64 build/arm64/carrier-lock; say "built build/arm64/carrier-lock" ;;
+(release)	release ;;
+(size)		build_static; size_report ;;
 (soak)		shift; build_static; exec python3 tests/soak/soak.py "$@" ;;
 (-h|--help|help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 (*)		die "unknown mode '$1' (try: ./build.sh --help)" ;;

@@ -12,6 +12,12 @@
 #include "ci.h"
 #include "text.h"
 
+/*
+ * How the user called us, for usage lines: "kubectl carrier-lock" when run as the kubectl
+ * plugin (kubectl execs kubectl-carrier_lock, found on PATH), else "carrier-lock".
+ */
+static const char *prog = "carrier-lock";
+
 /* Echoed values longer than this are cut with "..." (a --name of 253 bytes is not). */
 #define CLI_SHOW_MAX	256
 
@@ -39,6 +45,12 @@ cli_action_name(enum cli_action a)
 	return "none";
 }
 
+const char *
+cli_action_at(size_t i)
+{
+	return i < sizeof(actions) / sizeof(actions[0]) ? actions[i].name : NULL;
+}
+
 static enum cli_action
 action_parse(const char *s)
 {
@@ -50,13 +62,27 @@ action_parse(const char *s)
 	return CLI_NONE;
 }
 
+const char *
+cli_prog(const char *argv0)
+{
+	const char	*base;
+
+	if (argv0 != NULL) {
+		base = strrchr(argv0, '/') != NULL ? strrchr(argv0, '/') + 1 : argv0;
+		if (strncmp(base, "kubectl-", 8) == 0)
+			prog = "kubectl carrier-lock";
+	}
+	return prog;
+}
+
 void
 cli_usage(void)
 {
+	printf("usage: %s ACTION [flags]\n"
+	    "       %s --action ACTION [flags]\n"
+	    "       %s run [flags] -- CMD [ARGS...]\n"
+	    "       %s completion bash|zsh|fish\n", prog, prog, prog, prog);
 	fputs(
-"usage: carrier-lock ACTION [flags]\n"
-"       carrier-lock --action ACTION [flags]\n"
-"       carrier-lock run [flags] -- CMD [ARGS...]\n"
 "\n"
 "A cluster-wide mutex kept in a ConfigMap, so that two heavy tests never hit the\n"
 "same Kubernetes control plane at once.\n"
@@ -78,6 +104,9 @@ cli_usage(void)
 "                 own process. CMD gets CARRIER_LOCK_NAME, CARRIER_LOCK_NAMESPACE\n"
 "                 and CARRIER_LOCK_TOKEN; signals (INT, TERM, HUP, QUIT, USR1, ...)\n"
 "                 are forwarded to it; it is killed if carrier-lock is killed\n"
+"  completion SHELL\n"
+"                 print the completion script for bash, zsh or fish, e.g.\n"
+"                 source <(carrier-lock completion bash)\n"
 "\n"
 "Flags:\n"
 "  --action ACTION          the action (the original form); or give it as a word\n"
@@ -111,8 +140,9 @@ cli_usage(void)
 "  --reason TEXT            stored in the record, shown to waiters and by query\n"
 "  --host NAME              owner host (default: this host's name); 1 to 253 bytes\n"
 "                           of printable ASCII without spaces\n"
-"  --request-timeout DUR    bound on each API call (default 30s); for query and\n"
-"                           cleanup, on the whole call with its retries\n"
+"  --request-timeout DUR    bound on each API call (default 30s), an exec credential\n"
+"                           plugin's run and an oidc refresh included; for query\n"
+"                           and cleanup, on the whole call with its retries\n"
 "  -v, --verbose            say what it does on stderr (never secrets)\n"
 "  -h, --help               this text\n"
 "  --version                print the version\n"
@@ -132,7 +162,13 @@ cli_usage(void)
 "     under nohup, stay ignored\n"
 "\n"
 "Fencing tokens (--print-token, query's \"token\") only grow, also across a\n"
-"ConfigMap deleted by hand.\n",
+"ConfigMap deleted by hand.\n"
+"\n"
+"Credentials and proxies as kubectl: the user's token, token file, client\n"
+"certificate, exec credential plugin (run again before what it gave expires and\n"
+"after a 401) or oidc auth-provider (an expired id-token is refreshed and written\n"
+"back into the kubeconfig file that held it); the cluster's proxy-url, else\n"
+"HTTPS_PROXY / HTTP_PROXY and NO_PROXY (http CONNECT and socks5 proxies).\n",
 	    stdout);
 }
 
@@ -148,7 +184,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ncarrier-lock: run 'carrier-lock --help' for usage\n");
+	fprintf(stderr, "\ncarrier-lock: run '%s --help' for usage\n", prog);
 	return -1;
 }
 
@@ -300,6 +336,18 @@ static const struct cli_flag {
 	    "examples: 10s, 1m, 0", 0 },
 };
 
+int
+cli_flag_at(size_t i, const char **name, const char **alias, int *kind)
+{
+	if (i >= sizeof(flags) / sizeof(flags[0]))
+		return -1;
+	*name = flags[i].name;
+	*alias = flags[i].alias;
+	*kind = flags[i].kind == FLAG_SWITCH ? CLI_FLAG_SWITCH :
+	    flags[i].kind == FLAG_DURATION ? CLI_FLAG_DURATION : CLI_FLAG_VALUE;
+	return 0;
+}
+
 /* The flag written as arg up to len bytes ("--flag" of "--flag=value"), or NULL. */
 static const struct cli_flag *
 flag_find(const char *arg, size_t len)
@@ -344,6 +392,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 	int	i;
 
 	memset(c, 0, sizeof(*c));
+	cli_prog(argc > 0 ? argv[0] : NULL);
 	c->name = CLI_DEFAULT_NAME;
 	c->max_wait_ms = -1;
 	c->request_timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
@@ -396,7 +445,7 @@ cli_parse(int argc, char *argv[], struct cli *c)
 		return 0;
 	if (c->action == CLI_NONE)
 		return usage_error("%s", "no action given (acquire, release, force-release, "
-		    "query, cleanup, list or run)");
+		    "query, cleanup, list or run; completion for shell completion)");
 	if (c->all_namespaces && c->action != CLI_LIST)
 		return usage_error("%s", "-A is only for list");
 	if (c->action == CLI_RUN && c->cmd == NULL)

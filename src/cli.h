@@ -7,6 +7,7 @@
 #ifndef CL_CLI_H
 #define CL_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum cli_action {
@@ -52,6 +53,21 @@ struct cli {
 /* Fills c from argv. Returns 0, or -1 after printing the usage error. */
 int	cli_parse(int argc, char *argv[], struct cli *c);
 void	cli_usage(void);
+/*
+ * Notes how we were called (argv[0]; cli_parse does it too) and returns the name usage
+ * lines give: "kubectl carrier-lock" for a kubectl-* name, else "carrier-lock". Static.
+ */
+const char *cli_prog(const char *argv0);
 const char *cli_action_name(enum cli_action);
+
+/* For completion: the i-th action's name, or NULL past the last. */
+const char *cli_action_at(size_t i);
+
+enum { CLI_FLAG_SWITCH, CLI_FLAG_VALUE, CLI_FLAG_DURATION };
+/*
+ * For completion: the i-th flag's name, its alias (or NULL) and kind (CLI_FLAG_*).
+ * Returns 0, or -1 past the last. The strings are static.
+ */
+int	cli_flag_at(size_t i, const char **name, const char **alias, int *kind);
 
 #endif

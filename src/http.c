@@ -484,6 +484,15 @@ http_request_build(const char *method, const char *host, const char *path,
     const char *bearer, const char *ctype, const char *body, size_t bodylen,
     size_t *len)
 {
+	return http_request_build_auth(method, host, path, "Bearer", bearer, ctype, body,
+	    bodylen, len);
+}
+
+char *
+http_request_build_auth(const char *method, const char *host, const char *path,
+    const char *scheme, const char *bearer, const char *ctype, const char *body,
+    size_t bodylen, size_t *len)
+{
 	char		 clen[32];
 	const char	*m;
 	size_t		 need, off;
@@ -499,6 +508,8 @@ http_request_build(const char *method, const char *host, const char *path,
 			return NULL;
 	if (!http_field_ok(host) || !http_field_ok(path) || strchr(path, ' ') != NULL ||
 	    (bearer != NULL && !http_field_ok(bearer)) ||
+	    (bearer != NULL && (scheme == NULL || !http_field_ok(scheme) ||
+	    strlen(scheme) > 32)) ||
 	    (ctype != NULL && !http_field_ok(ctype)))
 		return NULL;
 	if (body == NULL)
@@ -507,7 +518,7 @@ http_request_build(const char *method, const char *host, const char *path,
 		ctype = "application/json";
 
 	/* Fixed text below is well under 256 bytes; the variable parts are summed checked. */
-	need = 256;
+	need = 256 + 32;
 	if (strlen(method) > SIZE_MAX / 4 - need || strlen(host) > SIZE_MAX / 4 ||
 	    strlen(path) > SIZE_MAX / 4 || (bearer && strlen(bearer) > SIZE_MAX / 4) ||
 	    strlen(ctype) > SIZE_MAX / 4)
@@ -530,7 +541,7 @@ http_request_build(const char *method, const char *host, const char *path,
 		goto fail;
 	off = (size_t)n;
 	if (bearer != NULL) {
-		n = snprintf(buf + off, need - off, "Authorization: Bearer %s\r\n", bearer);
+		n = snprintf(buf + off, need - off, "Authorization: %s %s\r\n", scheme, bearer);
 		if (n < 0 || (size_t)n >= need - off)
 			goto fail;
 		off += (size_t)n;

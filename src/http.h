@@ -59,5 +59,9 @@ long	http_chunked_feed(struct http_chunked *c, const char *in, size_t inlen,
 char	*http_request_build(const char *method, const char *host, const char *path,
 	    const char *bearer, const char *ctype, const char *body, size_t bodylen,
 	    size_t *len);
+/* As http_request_build, with "Authorization: SCHEME CRED" (cred NULL: none). */
+char	*http_request_build_auth(const char *method, const char *host, const char *path,
+	    const char *scheme, const char *cred, const char *ctype, const char *body,
+	    size_t bodylen, size_t *len);
 
 #endif

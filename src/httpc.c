@@ -33,6 +33,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "net.h"
+#include "proxy.h"
 #include "tls.h"
 
 #define HTTPC_DEFAULT_TIMEOUT_MS	30000
@@ -49,8 +50,10 @@ enum body_mode {
 
 struct httpc {
 	char			*url, *host, *port, *hosthdr, *tls_name, *bearer;
+	char			*basic, *ctype;
 	int			 tls;
 	struct tls_ctx		*tls_ctx;
+	struct proxy		*proxy;		/* or NULL */
 	int64_t			 timeout_ms;
 	int64_t			 limit;		/* no request runs past it (clock_ms()) */
 
@@ -112,7 +115,11 @@ httpc_new(const struct httpc_target *t)
 	h->port = httpc_strdup(port, &ok);
 	h->tls_name = httpc_strdup(t->tls_name != NULL ? t->tls_name : t->host, &ok);
 	h->bearer = httpc_strdup(t->bearer, &ok);
+	h->basic = httpc_strdup(t->basic, &ok);
+	h->ctype = httpc_strdup(t->ctype, &ok);
 	h->rbuf = malloc(HTTPC_RBUF);
+	if (t->proxy != NULL && (h->proxy = proxy_dup(t->proxy)) == NULL)
+		ok = 0;
 	/* Host: an IPv6 literal goes in brackets; the scheme's default port is left out. */
 	n = strlen(t->host) + strlen(port) + 4;
 	if ((h->hosthdr = malloc(n)) != NULL) {
@@ -151,6 +158,26 @@ httpc_set_limit(struct httpc *h, int64_t limit)
 	h->limit = limit;
 }
 
+int
+httpc_set_bearer(struct httpc *h, const char *bearer)
+{
+	if (h->bearer != NULL)
+		buf_wipe_free(h->bearer, strlen(h->bearer));
+	h->bearer = NULL;
+	if (bearer != NULL && (h->bearer = strdup(bearer)) == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+httpc_set_tls(struct httpc *h, struct tls_ctx *tls)
+{
+	httpc_drop(h);
+	h->tls_ctx = tls;
+}
+
 void
 httpc_free(struct httpc *h)
 {
@@ -162,8 +189,12 @@ httpc_free(struct httpc *h)
 	free(h->port);
 	free(h->hosthdr);
 	free(h->tls_name);
+	proxy_free(h->proxy);
 	if (h->bearer != NULL)
 		buf_wipe_free(h->bearer, strlen(h->bearer));
+	if (h->basic != NULL)
+		buf_wipe_free(h->basic, strlen(h->basic));
+	free(h->ctype);
 	free(h->rbuf);
 	buf_free(&h->lb);
 	free(h);
@@ -259,7 +290,10 @@ httpc_drop_if_stale(struct httpc *h)
 static int
 httpc_connect(struct httpc *h, const char *where, int64_t deadline)
 {
-	if ((h->fd = net_connect(h->host, h->port, deadline, where)) < 0) {
+	/* Through a proxy, TLS still checks and names (SNI) the API server, not the proxy. */
+	h->fd = h->proxy != NULL ? proxy_dial(h->proxy, h->host, h->port, deadline, where) :
+	    net_connect(h->host, h->port, deadline, where);
+	if (h->fd < 0) {
 		h->err_logged = 1;
 		return -1;
 	}
@@ -501,8 +535,9 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		deadline = h->limit;
 	snprintf(where, sizeof(where), "%s: %s %s", h->url, method,
 	    log_sanitize(sane, sizeof(sane), path, strlen(path)));
-	req = http_request_build(method, h->hosthdr, path, h->bearer,
-	    body != NULL ? "application/json" : NULL, body, bodylen, &reqlen);
+	req = http_request_build_auth(method, h->hosthdr, path, h->basic ? "Basic" : "Bearer",
+	    h->basic ? h->basic : h->bearer, body == NULL ? NULL : h->ctype ? h->ctype :
+	    "application/json", body, bodylen, &reqlen);
 	if (req == NULL) {
 		log_error("%s: cannot build request (control character in a field, or too large)",
 		    where);

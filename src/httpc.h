@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct proxy;
 struct tls_ctx;
 
 struct httpc_target {
@@ -21,7 +22,12 @@ struct httpc_target {
 	struct tls_ctx	*tls_ctx;	/* required when tls; not owned */
 	const char	*tls_name;	/* name to verify (tls-server-name, else host) */
 	const char	*bearer;	/* token, or NULL; never logged */
+	const char	*basic;		/* instead of bearer: base64 "user:password" for
+					   Authorization: Basic, or NULL; never logged */
+	const char	*ctype;		/* Content-Type of request bodies; NULL: JSON */
 	int64_t		 timeout_ms;	/* per request (connect + send + full reply); 0: 30 s */
+	const struct proxy *proxy;	/* every (re)connect tunnels through it; NULL: direct;
+					   copied */
 };
 
 struct httpc_reply {
@@ -39,6 +45,16 @@ struct httpc	*httpc_new(const struct httpc_target *t);
 void		 httpc_free(struct httpc *);
 /* From now on, no request runs past clock_ms() deadline limit (CLOCK_NEVER: none). */
 void		 httpc_set_limit(struct httpc *, int64_t limit);
+/*
+ * From the next request on, sends bearer (copied; NULL: none; the old one is wiped).
+ * Returns 0, or -1 on out of memory (logged; the old one is dropped, none is sent).
+ */
+int		 httpc_set_bearer(struct httpc *, const char *bearer);
+/*
+ * From the next request on, uses tls (not owned); the connection is dropped, as it was
+ * made with the old context (which the caller may free after this).
+ */
+void		 httpc_set_tls(struct httpc *, struct tls_ctx *tls);
 
 /*
  * Sends one request (body may be NULL; sent as application/json) and reads the whole

@@ -7,6 +7,7 @@
 #include <jsmn.h>
 
 #include "json.h"
+#include "yaml.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -617,6 +618,117 @@ json_compact(const struct json *j, int i, struct jbuf *b)
 		jbuf_raw(b, obj ? "}" : "]", 1);
 		return;
 	default:
+		return;
+	}
+}
+
+void
+jbuf_base64(struct jbuf *b, const void *p, size_t n)
+{
+	static const char	al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*s = p;
+	char			 q[4];
+	size_t			 i;
+
+	jbuf_raw(b, "\"", 1);
+	for (i = 0; i + 2 < n; i += 3) {
+		q[0] = al[s[i] >> 2];
+		q[1] = al[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+		q[2] = al[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+		q[3] = al[s[i + 2] & 63];
+		jbuf_raw(b, q, 4);
+	}
+	if (n - i == 1) {
+		q[0] = al[s[i] >> 2];
+		q[1] = al[(s[i] & 3) << 4];
+		q[2] = q[3] = '=';
+		jbuf_raw(b, q, 4);
+	} else if (n - i == 2) {
+		q[0] = al[s[i] >> 2];
+		q[1] = al[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+		q[2] = al[(s[i + 1] & 15) << 2];
+		q[3] = '=';
+		jbuf_raw(b, q, 4);
+	}
+	jbuf_raw(b, "\"", 1);
+}
+
+/* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+is_json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return 0;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+void
+json_from_yaml(struct jbuf *b, const struct yaml_node *n)
+{
+	static const char	*bools[] = { "true", "True", "TRUE", "false", "False", "FALSE" };
+	size_t			 i;
+
+	switch (n->kind) {
+	case YAML_MAP:
+		jbuf_raw(b, "{", 1);
+		for (i = 0; i < n->n; i++) {
+			if (i > 0)
+				jbuf_raw(b, ",", 1);
+			jbuf_quotez(b, n->keys[i]);
+			jbuf_raw(b, ":", 1);
+			json_from_yaml(b, n->vals[i]);
+		}
+		jbuf_raw(b, "}", 1);
+		return;
+	case YAML_SEQ:
+		jbuf_raw(b, "[", 1);
+		for (i = 0; i < n->n; i++) {
+			if (i > 0)
+				jbuf_raw(b, ",", 1);
+			json_from_yaml(b, n->vals[i]);
+		}
+		jbuf_raw(b, "]", 1);
+		return;
+	case YAML_SCALAR:
+		if (n->quoted) {
+			jbuf_quotez(b, n->scalar);
+			return;
+		}
+		if (yaml_is_null(n)) {
+			jbuf_cstr(b, "null");
+			return;
+		}
+		for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+			if (strcmp(n->scalar, bools[i]) == 0) {
+				jbuf_cstr(b, i < 3 ? "true" : "false");
+				return;
+			}
+		if (is_json_number(n->scalar))
+			jbuf_cstr(b, n->scalar);
+		else
+			jbuf_quotez(b, n->scalar);
 		return;
 	}
 }

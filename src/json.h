@@ -69,6 +69,18 @@ void	 jbuf_quotez(struct jbuf *, const char *s);
  */
 char	*jbuf_done(struct jbuf *, size_t *len);
 
+/* Writes p[0..n) as a JSON string of its standard base64 (how Go's JSON writes []byte). */
+void	 jbuf_base64(struct jbuf *, const void *p, size_t n);
+
+struct yaml_node;
+/*
+ * Writes YAML node n as JSON, as Kubernetes reads YAML: mappings and sequences as objects
+ * and arrays; a quoted scalar is a string; a plain one is null ("", "~", null), a bool
+ * (true, false in the three YAML 1.2 spellings), a number when it has JSON's number
+ * syntax, and else a string. Depth is bounded by the YAML reader's YAML_MAX_DEPTH.
+ */
+void	 json_from_yaml(struct jbuf *, const struct yaml_node *n);
+
 /*
  * Writes value i of j to b with insignificant whitespace removed (one line), keeping
  * strings byte for byte.

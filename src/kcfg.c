@@ -366,6 +366,8 @@ kcfg_free(struct kcfg *k)
 	free(k->host);
 	free(k->port);
 	free(k->tls_server_name);
+	if (k->proxy_url != NULL)	/* may hold a proxy password */
+		buf_wipe_free(k->proxy_url, strlen(k->proxy_url));
 	free(k->ca_where);
 	free(k->cert_where);
 	free(k->key_where);
@@ -374,8 +376,11 @@ kcfg_free(struct kcfg *k)
 	buf_wipe_free(k->key, k->key_len);
 	if (k->token != NULL)
 		buf_wipe_free(k->token, strlen(k->token));
+	kcfg_oidc_free(k->oidc);
 	free(k->namespace);
 	free(k->context);
 	free(k->source);
+	kcfg_exec_free(k->exec);
+	free(k->exec_config);
 	memset(k, 0, sizeof(*k));
 }

@@ -2,9 +2,11 @@
  * kcfg_entry.c: one cluster entry (server URL, CA, TLS options) and one user entry
  * (client certificate and key, token) of a kubeconfig, as kubectl reads them.
  *
- * Precedence as kubectl: *-data over the path variant, token over tokenFile. Refused
- * with a message that names them: exec plugins, auth-provider, username/password,
- * impersonation (as, as-groups, as-uid, as-user-extra), proxy-url, a server URL with a
+ * Precedence as kubectl: *-data over the path variant, token over tokenFile. An exec
+ * plugin (kcfg_exec.c) is the user's only credentials; the oidc auth-provider is
+ * kcfg_oidc.c's. Refused with a message that names them: username/password,
+ * impersonation (as, as-groups, as-uid, as-user-extra), an https:// or malformed
+ * proxy-url (proxy.h), a server URL with a
  * path, query, fragment or user info, and insecure-skip-tls-verify together with a CA
  * (kubectl refuses that too). A CA, certificate or key must hold a PEM block.
  */
@@ -23,6 +25,7 @@
 #include "kcfg_int.h"
 #include "log.h"
 #include "pem.h"
+#include "proxy.h"
 #include "text.h"
 #include "yaml.h"
 
@@ -154,10 +157,6 @@ has_pem(const unsigned char *b, size_t n)
 }
 
 /*
- * PEM bytes from KEY-data (base64) or else KEY (a file path), for entry "what"
- * ("cluster \"x\""). Sets *out (NULL if neither is set). Returns 0 or -1 (logged).
- */
-/*
  * Describes where a PEM field came from (for messages about its contents) into a
  * malloc'd string: "kubeconfig PATH:LINE: KEY of WHAT", plus "(FILE)" for a path.
  */
@@ -176,7 +175,7 @@ pem_where(const struct kcfg_file *f, size_t line, const char *key, const char *w
 	return strdup(buf);
 }
 
-static int
+int
 kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char *key,
     const char *what, unsigned char **out, size_t *outlen, char **where)
 {
@@ -215,6 +214,29 @@ kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m, const char 
 	return 0;
 }
 
+/* Checks the cluster's proxy-url and keeps it in k->proxy_url (see proxy.h). */
+static int
+kcfg_proxy_parse(struct kcfg *k, const struct kcfg_file *f, size_t line, const char *what,
+    const char *url)
+{
+	struct proxy	 p = { 0 };
+	const char	*why;
+	char		 shown[512];
+	int		 rc;
+
+	if (proxy_parse(url, 0, &p, &why) != 0)
+		rc = kcfg_err(f, line, "proxy-url \"%s\" of %s: %s",
+		    proxy_redact(url, shown, sizeof(shown)), what, why);
+	else if (p.kind == PROXY_HTTPS)
+		rc = kcfg_err(f, line, "proxy-url \"%s\" of %s: https:// proxies (TLS to the "
+		    "proxy, then TLS to the API server inside it) are not supported; use an "
+		    "http:// or socks5:// proxy", p.shown, what);
+	else
+		rc = (k->proxy_url = kcfg_strndup(url, strlen(url))) == NULL ? -1 : 0;
+	proxy_clear(&p);
+	return rc;
+}
+
 int
 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
     const struct yaml_node *c, size_t line)
@@ -235,9 +257,8 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return -1;
 	if (kcfg_get_str(f, c, "proxy-url", what, &proxy, &l) != 0)
 		return -1;
-	if (proxy != NULL)
-		return kcfg_err(f, l, "%s sets proxy-url, which carrier-lock does not support",
-		    what);
+	if (proxy != NULL && kcfg_proxy_parse(k, f, l, what, proxy) != 0)
+		return -1;
 	if (kcfg_get_str(f, c, "tls-server-name", what, &sni, &l) != 0)
 		return -1;
 	if (sni != NULL && (k->tls_server_name = kcfg_strndup(sni, strlen(sni))) == NULL)
@@ -257,7 +278,7 @@ kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 			    "or false", what);
 	}
 	if (kcfg_pem_field(f, c, "certificate-authority", what, &k->ca, &k->ca_len,
-	    &k->ca_where) != 0)
+	    &k->ca_where) != 0 || kcfg_exec_extension(k, f, what, c) != 0)
 		return -1;
 	if (k->insecure && k->ca != NULL)
 		return kcfg_err(f, vline, "%s sets both a certificate authority and "
@@ -271,25 +292,9 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
     const char *what)
 {
 	static const char	*imp[] = { "as", "as-uid", "as-groups", "as-user-extra" };
-	static const struct {
-		const char	*key, *name_key, *what, *no_name, *yet;
-	} plugins[] = {
-		{ "exec", "command", "an exec credential plugin", "no command", " yet" },
-		{ "auth-provider", "name", "the auth-provider plugin", "no name", "" },
-	};
-	const struct yaml_node	*v, *nm;
+	const struct yaml_node	*v;
 	size_t			 line, i;
-	char			 q[128];
 
-	for (i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-		v = yaml_get(u, plugins[i].key, &line);
-		if (v == NULL || yaml_is_null(v))
-			continue;
-		nm = yaml_get(v, plugins[i].name_key, NULL);
-		return kcfg_err(f, line, "%s uses %s (%s), which carrier-lock does not support%s",
-		    what, plugins[i].what, nm != NULL && nm->kind == YAML_SCALAR ?
-		    kcfg_q(q, sizeof(q), nm->scalar) : plugins[i].no_name, plugins[i].yet);
-	}
 	if (((v = yaml_get(u, "username", &line)) != NULL && !yaml_is_null(v)) ||
 	    ((v = yaml_get(u, "password", &line)) != NULL && !yaml_is_null(v)))
 		return kcfg_err(f, line, "%s uses basic authentication (username/password), "
@@ -299,6 +304,32 @@ kcfg_user_unsupported(const struct kcfg_file *f, const struct yaml_node *u,
 			return kcfg_err(f, line, "%s sets impersonation (%s), which "
 			    "carrier-lock does not support", what, imp[i]);
 	return 0;
+}
+
+/*
+ * An exec plugin, when the user has one. Together with the user's own token or client
+ * certificate it is refused: which of them client-go sends depends on the kind of each,
+ * and a lock's credentials must not be a guess.
+ */
+static int
+kcfg_user_exec(struct kcfg *k, const struct kcfg_file *f, const char *name,
+    const struct yaml_node *u)
+{
+	static const char	*own[] = { "token", "tokenFile", "client-certificate",
+	    "client-certificate-data", "client-key", "client-key-data" };
+	const struct yaml_node	*e, *v;
+	size_t			 line, l, i;
+	char			 q[128];
+
+	e = yaml_get(u, "exec", &line);
+	if (e == NULL || yaml_is_null(e))
+		return 0;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if ((v = yaml_get(u, own[i], &l)) != NULL && !yaml_is_null(v))
+			return kcfg_err(f, l, "user \"%s\" sets both exec and %s; carrier-lock "
+			    "takes the credentials from one of them only (remove one)",
+			    kcfg_q(q, sizeof(q), name), own[i]);
+	return kcfg_exec_parse(k, f, name, e, line);
 }
 
 /* A bearer token goes into an HTTP header: printable ASCII without spaces only. */
@@ -315,16 +346,27 @@ int
 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
     const struct yaml_node *u)
 {
+	const struct yaml_node *v;
 	const char	*tok, *tokfile, *why;
 	unsigned char	*buf;
-	size_t		 tline, fline, len, certline, keyline;
+	size_t		 tline, fline, len, certline, keyline, apline;
 	char		 what[160], q[128], full[4096], qp[512];
 
 	snprintf(what, sizeof(what), "user \"%s\"", kcfg_q(q, sizeof(q), name));
 	if (u == NULL)
 		return 0;
-	if (kcfg_user_unsupported(f, u, what) != 0)
+	if (kcfg_user_unsupported(f, u, what) != 0 || kcfg_user_exec(k, f, name, u) != 0)
 		return -1;
+	v = yaml_get(u, "auth-provider", &apline);
+	if (v != NULL && !yaml_is_null(v)) {
+		if (k->exec != NULL)
+			return kcfg_err(f, apline, "%s sets both exec and auth-provider; use one",
+			    what);
+		if (kcfg_oidc_parse(k, f, name, v, apline) != 0)
+			return -1;
+	}
+	if (k->exec != NULL)
+		return 0;
 	if (kcfg_pem_field(f, u, "client-certificate", what, &k->cert, &k->cert_len,
 	    &k->cert_where) != 0 ||
 	    kcfg_pem_field(f, u, "client-key", what, &k->key, &k->key_len, &k->key_where) != 0)
@@ -343,6 +385,9 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	if (kcfg_get_str(f, u, "token", what, &tok, &tline) != 0 ||
 	    kcfg_get_str(f, u, "tokenFile", what, &tokfile, &fline) != 0)
 		return -1;
+	if (k->oidc != NULL && (tok != NULL || tokfile != NULL))
+		return kcfg_err(f, tok != NULL ? tline : fline, "%s sets both %s and an "
+		    "auth-provider; use one", what, tok != NULL ? "token" : "tokenFile");
 	if (tok != NULL) {
 		if (!kcfg_token_ok(tok))
 			return kcfg_err(f, tline, "token of %s holds spaces or control characters",

@@ -1,7 +1,9 @@
 /*
  * kcfg_int.h: what kcfg.c (finding and merging kubeconfig files), kcfg_entry.c (one
- * cluster and one user entry) and kcfg_incluster.c (the service account) share. Calls go
- * one way: kcfg.c -> kcfg_entry.c, kcfg_incluster.c -> kcfg_util.c. Not for other modules.
+ * cluster and one user entry), kcfg_oidc.c (its oidc auth-provider), kcfg_write.c (the
+ * tokens written back) and kcfg_incluster.c (the service account) share. Calls go one
+ * way: kcfg.c -> kcfg_entry.c -> kcfg_oidc.c, kcfg_incluster.c -> kcfg_util.c. Not for
+ * other modules.
  */
 #ifndef CL_KCFG_INT_H
 #define CL_KCFG_INT_H
@@ -9,6 +11,8 @@
 #include <stddef.h>
 
 struct kcfg;
+struct kcfg_exec;
+struct kcfg_oidc;
 struct yaml_node;
 
 /* One loaded kubeconfig file. */
@@ -62,6 +66,37 @@ int		 kcfg_cluster_parse(struct kcfg *k, const struct kcfg_file *,
 /* Fills the credentials in k from a "user:" mapping (NULL: anonymous). */
 int		 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *,
 		    const char *name, const struct yaml_node *user);
+
+/* kcfg_exec.c */
+
+/* Fills k->exec from the "exec:" mapping e of user (at line). Returns 0 or -1 (logged). */
+int		 kcfg_exec_parse(struct kcfg *k, const struct kcfg_file *, const char *user,
+		    const struct yaml_node *e, size_t line);
+/*
+ * Fills k->exec_config with the JSON of the "client.authentication.k8s.io/exec" entry of
+ * cluster c's extensions ("what" names the cluster). Returns 0 or -1 (logged).
+ */
+int		 kcfg_exec_extension(struct kcfg *k, const struct kcfg_file *,
+		    const char *what, const struct yaml_node *c);
+void		 kcfg_exec_free(struct kcfg_exec *);
+/*
+ * PEM bytes from KEY-data (base64) or else KEY (a file path relative to f's directory),
+ * for entry "what" ("cluster \"x\""). Sets *out (NULL if neither is set) and *where
+ * (for messages about the contents). Returns 0 or -1 (logged).
+ */
+int		 kcfg_pem_field(const struct kcfg_file *f, const struct yaml_node *m,
+		    const char *key, const char *what, unsigned char **out, size_t *outlen,
+		    char **where);
+
+/* kcfg_oidc.c */
+
+/*
+ * Fills k->oidc from user name's "auth-provider:" value ap (key at line); refuses
+ * auth-providers other than oidc, naming what replaced them. Returns 0 or -1 (logged).
+ */
+int		 kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
+		    const struct yaml_node *ap, size_t line);
+void		 kcfg_oidc_free(struct kcfg_oidc *o);
 
 /* kcfg_incluster.c */
 

@@ -1,51 +1,150 @@
-/* kube.c: see kube.h. */
+/*
+ * kube.c: see kube.h. Also owns who we are on the connections: before each request
+ * and watch it asks cred.c for the credentials to send, renews the bearer and, when the
+ * client certificate changed, the TLS context; a 401 to renewable credentials is asked
+ * again once, and a watch ends by the time they are due.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "cred.h"
 #include "httpc.h"
 #include "json.h"
 #include "kcfg.h"
 #include "kube.h"
 #include "kube_int.h"
 #include "log.h"
+#include "proxy.h"
 #include "timefmt.h"
+#include "tls.h"
 
 #define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
 #define KUBE_MSG_MAX		512	/* how much of a server message we print */
+#define KUBE_DEFAULT_TIMEOUT_MS	30000	/* httpc's, for a credential source's run */
 
 struct kube {
 	struct httpc	*api;		/* the kept-alive connection for reads and writes */
 	struct httpc	*watch;		/* a second one, held open by watches */
+	const struct kcfg *k;
+	struct cred	*cred;
+	struct tls_ctx	*tls;		/* https: built from k's CA and cred's certificate */
+	int64_t		 timeout_ms, limit;
 	char		 url[600];
 	char		 watch_what[512];
 	unsigned	 retry_after;
 };
 
+/*
+ * Sends the current credentials on both connections: the bearer when it changed, and a
+ * new TLS context when there is none yet or the client certificate changed (the kept-alive
+ * connections, made with the old one, are dropped). rejected: the server answered 401.
+ * Returns KUBE_OK, KUBE_INTR, or KUBE_ERR (logged).
+ */
+static enum kube_rc
+kube_creds(struct kube *kb, int rejected)
+{
+	const struct cred_value	*v;
+	struct tls_ctx		*tls;
+	int64_t			 deadline = clock_deadline(kb->timeout_ms);
+	int			 changed;
+
+	if (kb->limit < deadline)
+		deadline = kb->limit;
+	if (cred_current(kb->cred, deadline, rejected, &v, &changed) != 0)
+		return errno == EINTR ? KUBE_INTR : KUBE_ERR;
+	if ((changed & CRED_CHANGED_TOKEN) && (httpc_set_bearer(kb->api, v->token) != 0 ||
+	    httpc_set_bearer(kb->watch, v->token) != 0))
+		return KUBE_ERR;
+	if (strcmp(kb->k->scheme, "https") == 0 &&
+	    (kb->tls == NULL || (changed & CRED_CHANGED_CERT))) {
+		struct tls_config tc = {
+			.ca_pem = kb->k->ca, .ca_pem_len = kb->k->ca_len,
+			.cert_pem = v->cert, .cert_pem_len = v->cert_len,
+			.key_pem = v->key, .key_pem_len = v->key_len,
+			.insecure = kb->k->insecure, .where = v->where,
+			.ca_where = kb->k->ca_where,
+			.cert_where = v->cert_where ? v->cert_where : v->where,
+			.key_where = v->key_where ? v->key_where : v->where,
+		};
+		if ((tls = tls_ctx_new(&tc)) == NULL)
+			return KUBE_ERR;
+		httpc_set_tls(kb->api, tls);
+		httpc_set_tls(kb->watch, tls);
+		tls_ctx_free(kb->tls);
+		kb->tls = tls;
+	}
+	return KUBE_OK;
+}
+
+static enum kube_rc transport_failed(void);
+
+/*
+ * One request with the current credentials; a 401 to renewable ones is sent once more
+ * with new ones. Returns KUBE_OK with r filled (any status), or the transport's or the
+ * credentials' failure (logged).
+ */
+static enum kube_rc
+kube_do(struct kube *kb, const char *method, const char *path, const char *body,
+    size_t len, struct httpc_reply *r)
+{
+	enum kube_rc	rc;
+
+	if ((rc = kube_creds(kb, 0)) != KUBE_OK)
+		return rc;
+	if (httpc_do(kb->api, method, path, body, len, r) != 0)
+		return transport_failed();
+	if (r->status != 401 || !cred_renewable(kb->cred))
+		return KUBE_OK;
+	log_verbose("%s: %s %s: 401; obtaining new credentials", kb->url, method, path);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+	if ((rc = kube_creds(kb, 1)) != KUBE_OK)
+		return rc;
+	if (httpc_do(kb->api, method, path, body, len, r) != 0)
+		return transport_failed();
+	return KUBE_OK;
+}
+
 struct kube *
-kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms)
+kube_new(const struct kcfg *k, int64_t timeout_ms)
 {
 	struct httpc_target	 t;
 	struct kube		*kb;
+	struct proxy		*px = NULL;
 
 	if ((kb = calloc(1, sizeof(*kb))) == NULL) {
 		log_error("out of memory");
 		return NULL;
 	}
+	kb->k = k;
+	kb->timeout_ms = timeout_ms > 0 ? timeout_ms : KUBE_DEFAULT_TIMEOUT_MS;
+	kb->limit = CLOCK_NEVER;
 	snprintf(kb->url, sizeof(kb->url), "%s", k->server);
 	memset(&t, 0, sizeof(t));
 	t.url = kb->url;
 	t.host = k->host;
 	t.port = k->port;
 	t.tls = strcmp(k->scheme, "https") == 0;
-	t.tls_ctx = tls;
 	t.tls_name = k->tls_server_name != NULL ? k->tls_server_name : k->host;
-	t.bearer = k->token;
 	t.timeout_ms = timeout_ms;
-	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL) {
+	if (proxy_select(k->proxy_url, k->scheme, k->host, k->port, &px) != 0) {
+		kube_free(kb);
+		return NULL;
+	}
+	t.proxy = px;
+	if ((kb->api = httpc_new(&t)) == NULL || (kb->watch = httpc_new(&t)) == NULL ||
+	    (kb->cred = cred_new(k)) == NULL) {
 		log_error("out of memory");
+		proxy_free(px);
+		kube_free(kb);
+		return NULL;
+	}
+	proxy_free(px);
+	/* Static credentials at once: a bad certificate is reported before any request. */
+	if (!cred_renewable(kb->cred) && kube_creds(kb, 0) != KUBE_OK) {
 		kube_free(kb);
 		return NULL;
 	}
@@ -59,12 +158,15 @@ kube_free(struct kube *kb)
 		return;
 	httpc_free(kb->api);
 	httpc_free(kb->watch);
+	tls_ctx_free(kb->tls);
+	cred_free(kb->cred);
 	free(kb);
 }
 
 void
 kube_set_limit(struct kube *kb, int64_t limit)
 {
+	kb->limit = limit;
 	httpc_set_limit(kb->api, limit);
 	httpc_set_limit(kb->watch, limit);
 }
@@ -98,8 +200,14 @@ report_status(const struct kube *kb, const char *what, const struct httpc_reply 
 	const char	*err;
 	char		*reason = NULL, *message = NULL;
 	char		 rs[128], ms[KUBE_MSG_MAX];
-	const char	*hint = r->status == 401 ?
-	    " (the server did not accept the credentials of the kubeconfig's user)" : "";
+	char		 hint[320] = "";
+
+	if (r->status == 401 && !cred_renewable(kb->cred))
+		snprintf(hint, sizeof(hint), " (the server did not accept the credentials of "
+		    "the kubeconfig's user)");
+	else if (r->status == 401)
+		snprintf(hint, sizeof(hint), " (the server did not accept the credentials from "
+		    "%s, also when obtained again)", cred_where(kb->cred));
 
 	if ((j = json_parse(r->body, r->len, &err)) != NULL) {
 		reason = json_str(j, json_get(j, 0, "reason"));
@@ -241,8 +349,8 @@ kube_cm_get(struct kube *kb, const char *ns, const char *name, struct kube_cm *c
 	memset(cm, 0, sizeof(*cm));
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps/%s", ns, name);
 	snprintf(what, sizeof(what), "get configmaps/%s in namespace %s", name, ns);
-	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
-		return transport_failed();
+	if ((rc = kube_do(kb, "GET", path, NULL, 0, &r)) != KUBE_OK)
+		return rc;
 	if ((rc = classify(kb, what, &r)) == KUBE_OK && parse_cm(kb, what, &r, cm) != 0) {
 		kube_cm_clear(cm);
 		rc = KUBE_ERR;
@@ -266,8 +374,8 @@ kube_cm_list(struct kube *kb, const char *ns, const char *name, struct kube_cm *
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps?fieldSelector="
 	    "metadata.name%%3D%s", ns, name);
 	snprintf(what, sizeof(what), "list configmaps/%s in namespace %s", name, ns);
-	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
-		return transport_failed();
+	if ((rc = kube_do(kb, "GET", path, NULL, 0, &r)) != KUBE_OK)
+		return rc;
 	if ((rc = classify(kb, what, &r)) != KUBE_OK)
 		goto done;
 	rc = KUBE_ERR;
@@ -426,9 +534,9 @@ cm_write(struct kube *kb, const char *method, const char *path, const char *what
 		log_error("out of memory");
 		return KUBE_ERR;
 	}
-	if (httpc_do(kb->api, method, path, body, len, &r) != 0) {
+	if ((rc = kube_do(kb, method, path, body, len, &r)) != KUBE_OK) {
 		free(body);
-		return transport_failed();
+		return rc;
 	}
 	free(body);
 	rc = classify(kb, what, &r);
@@ -514,6 +622,7 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 	char			 path[768];
 	int64_t			 left_s = clock_left(until) / 1000 + 1;
 	enum kube_rc		 c;
+	int			 attempt;
 
 	if (left_s > KUBE_WATCH_MAX_S)
 		left_s = KUBE_WATCH_MAX_S;
@@ -522,8 +631,18 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 	    "&allowWatchBookmarks=true&timeoutSeconds=%lld", ns, name, rv, (long long)left_s);
 	snprintf(kb->watch_what, sizeof(kb->watch_what),
 	    "watch configmaps/%s in namespace %s", name, ns);
-	if (httpc_stream_open(kb->watch, path, &r) != 0)
-		return errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
+	for (attempt = 0;; attempt++) {
+		if ((c = kube_creds(kb, attempt)) != KUBE_OK)
+			return c == KUBE_INTR ? KUBE_WATCH_INTR : KUBE_WATCH_ERR;
+		if (httpc_stream_open(kb->watch, path, &r) != 0)
+			return errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
+		if (r.status != 401 || attempt > 0 || !cred_renewable(kb->cred))
+			break;
+		log_verbose("%s: %s: 401; obtaining new credentials", kb->url, kb->watch_what);
+		free(r.body);
+		memset(&r, 0, sizeof(r));
+		httpc_stream_close(kb->watch);
+	}
 	if (r.status == 200) {
 		free(r.body);
 		return KUBE_WATCH_CHANGED;	/* open: the caller reads events next */
@@ -540,12 +659,14 @@ enum kube_watch_rc
 kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 {
 	enum kube_watch_rc	rc;
+	int64_t			due = cred_due(kb->cred);
 
 	memset(cm, 0, sizeof(*cm));
 	for (;;) {
 		char	*line;
 		size_t	 len;
-		enum httpc_line	n = httpc_stream_line(kb->watch, &line, &len, deadline);
+		enum httpc_line	n = httpc_stream_line(kb->watch, &line, &len,
+		    due < deadline ? due : deadline);
 
 		if (n == HTTPC_LINE) {
 			if (len == 0)
@@ -555,6 +676,13 @@ kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 				continue;	/* a bookmark */
 			if (rc == KUBE_WATCH_CHANGED)
 				return rc;	/* the stream stays open */
+			break;
+		}
+		if (n == HTTPC_LINE_DEADLINE && due < deadline) {
+			/* The next watch opens with the credentials that replace these. */
+			log_verbose("%s: %s: ending it as the credentials are due", kb->url,
+			    kb->watch_what);
+			rc = KUBE_WATCH_RESTART;
 			break;
 		}
 		if (n == HTTPC_LINE_DEADLINE)

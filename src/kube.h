@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 struct kcfg;
-struct tls_ctx;
 
 enum kube_rc {
 	KUBE_OK,
@@ -45,8 +44,13 @@ struct kube_cm {
 
 struct kube;
 
-/* Returns NULL on out of memory (logged). Does not own k or tls. */
-struct kube	*kube_new(const struct kcfg *k, struct tls_ctx *tls, int64_t timeout_ms);
+/*
+ * Returns NULL on out of memory or, for a kubeconfig's own (static) credentials, when its
+ * CA, certificate or key cannot be used (logged). Does not own k, which must outlive it.
+ * Credentials are obtained (cred.h) before each request; one that fails to be obtained
+ * fails that call with KUBE_ERR or KUBE_WATCH_ERR (logged), or their INTR on a signal.
+ */
+struct kube	*kube_new(const struct kcfg *k, int64_t timeout_ms);
 void		 kube_free(struct kube *);
 /* Seconds the server last asked us to wait (Retry-After), 0 if none. */
 unsigned	 kube_retry_after(const struct kube *);
@@ -112,7 +116,9 @@ enum kube_watch_rc {
 enum kube_watch_rc kube_watch_open(struct kube *, const char *ns, const char *name,
 		    const char *rv, int64_t until);
 /*
- * Waits for the next change on the open watch, skipping bookmarks. KUBE_WATCH_CHANGED
+ * Waits for the next change on the open watch, skipping bookmarks. When the credentials
+ * are due to be renewed (cred_due) before deadline, the watch ends then, as
+ * KUBE_WATCH_RESTART, so that the next request and watch carry new ones. KUBE_WATCH_CHANGED
  * fills cm with the ConfigMap as changed (clear it after); it and KUBE_WATCH_DEADLINE
  * leave the stream open (call again, or kube_watch_close); every other result closes it.
  * A deletion is KUBE_WATCH_RESTART.

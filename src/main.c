@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "completion.h"
 #include "fds.h"
 #include "ident.h"
 #include "ci.h"
@@ -25,7 +26,6 @@
 #include "record.h"
 #include "run.h"
 #include "sig.h"
-#include "tls.h"
 #include "version.h"
 
 
@@ -92,7 +92,6 @@ main(int argc, char *argv[])
 	struct cli		 c;
 	struct kcfg		 k;
 	struct ident		 me;
-	struct tls_ctx		*tls = NULL;
 	struct kube		*kb = NULL;
 	struct lock_ctx		 lc;
 	struct ci_job		 ci;
@@ -101,6 +100,16 @@ main(int argc, char *argv[])
 
 	if (fds_hold_std() != 0)
 		return EXIT_ERROR;
+	/* Shell completion never reads more than the kubeconfig, and never the network. */
+	if (argc >= 2 && (strcmp(argv[1], "completion") == 0 ||
+	    strcmp(argv[1], "__complete") == 0)) {
+		cli_prog(argv[0]);
+		switch (completion_main(argc - 1, argv + 1)) {
+		case 0:		return EXIT_DONE;
+		case -1:	return EXIT_USAGE;
+		default:	return EXIT_ERROR;
+		}
+	}
 	if (cli_parse(argc, argv, &c) != 0)
 		return EXIT_USAGE;
 	if (c.help) {
@@ -108,7 +117,10 @@ main(int argc, char *argv[])
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	if (c.version) {
-		printf("carrier-lock %s\n", CARRIER_LOCK_VERSION);
+		printf("carrier-lock %s\ncommit: %s\nplatform: linux/%s\n"
+		    "bearssl: %s (Debian)\njsmn: %s (Debian)\n", CARRIER_LOCK_VERSION,
+		    CARRIER_LOCK_COMMIT, CARRIER_LOCK_ARCH, CARRIER_LOCK_BEARSSL,
+		    CARRIER_LOCK_JSMN);
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	}
 	/* Before any request: no signal may end us between a write and its outcome. */
@@ -116,6 +128,15 @@ main(int argc, char *argv[])
 	log_set_verbose(c.verbose);
 	log_set_dedup(1);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	/*
+	 * As PID 1 (a container's entry point) nobody called us: the parent is 0, which no
+	 * record may name (it would read as corrupt). Refused before anything is sent.
+	 */
+	if (c.action == CLI_ACQUIRE && c.pid == 0 && !c.keep && getppid() == 0) {
+		log_error("acquire: no calling process to own the lock (PID 1, as in a "
+		    "container): pass --pid, use --keep with --ttl, or run -- CMD");
+		return EXIT_USAGE;
+	}
 	/*
 	 * The owner is whoever called us (the test script's shell), unless --pid says; for
 	 * run it is this process, which outlives the command it runs.
@@ -145,19 +166,7 @@ main(int argc, char *argv[])
 	memset(&k, 0, sizeof(k));
 	if (kcfg_load(&k, c.kubeconfig, c.context) != 0)
 		goto done;
-	if (strcmp(k.scheme, "https") == 0) {
-		struct tls_config tc = {
-			.ca_pem = k.ca, .ca_pem_len = k.ca_len,
-			.cert_pem = k.cert, .cert_pem_len = k.cert_len,
-			.key_pem = k.key, .key_pem_len = k.key_len,
-			.insecure = k.insecure, .where = k.source,
-			.ca_where = k.ca_where, .cert_where = k.cert_where,
-			.key_where = k.key_where,
-		};
-		if ((tls = tls_ctx_new(&tc)) == NULL)
-			goto done;
-	}
-	if ((kb = kube_new(&k, tls, c.request_timeout_ms)) == NULL)
+	if ((kb = kube_new(&k, c.request_timeout_ms)) == NULL)
 		goto done;
 	log_verbose("%s: lock %s/%s as host %s pid %ld", cli_action_name(c.action),
 	    c.namespace ? c.namespace : k.namespace, c.name, me.host, me.pid);
@@ -188,7 +197,6 @@ main(int argc, char *argv[])
 		code = exit_for(run_action(&c, &lc));
 done:
 	kube_free(kb);
-	tls_ctx_free(tls);
 	kcfg_free(&k);
 	return code;
 }

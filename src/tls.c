@@ -392,8 +392,7 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *server_name, int64_t deadlin
 	}
 	c->fd = fd;
 	c->server_name = server_name;
-	br_ssl_client_init_full(&c->sc, &c->xc, t->tas, t->n_tas);
-	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+	tls_engine_init(&c->sc, &c->xc, t->tas, t->n_tas);
 	if (inet_pton(AF_INET, server_name, &a4) == 1) {
 		c->is_ip = 1;
 		memcpy(c->ipc.ip, &a4, 4);
@@ -416,7 +415,7 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *server_name, int64_t deadlin
 		    br_rsa_pkcs1_sign_get_default());
 	else if (t->key_type == BR_KEYTYPE_EC)
 		br_ssl_client_set_single_ec(&c->sc, t->chain, t->chain_len, &t->ec,
-		    t->ec_usages, t->ec_issuer_key_type, br_ec_get_default(),
+		    t->ec_usages, t->ec_issuer_key_type, &tls_ec,
 		    br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof(c->iobuf), 1);
 	seed_rng(c);
@@ -442,6 +441,13 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *server_name, int64_t deadlin
 		goto fail;
 	}
 	c->err[0] = '\0';
+	{
+		br_ssl_session_parameters sp;
+
+		br_ssl_engine_get_session_parameters(&c->sc.eng, &sp);
+		log_verbose("%s: TLS 1.2 %s, %s", where, tls_suite_name(sp.cipher_suite),
+		    tls_curve_name(br_ssl_engine_get_ecdhe_curve(&c->sc.eng)));
+	}
 	return c;
 fail:
 	saved = errno;

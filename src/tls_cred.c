@@ -184,7 +184,7 @@ ec_key_matches(const br_ec_private_key *sk, const br_ec_public_key *pk)
 
 	if (sk->curve != pk->curve)
 		return 0;
-	if ((qlen = br_ec_compute_pub(br_ec_get_default(), NULL, q, sk)) == 0)
+	if ((qlen = br_ec_compute_pub(&tls_ec, NULL, q, sk)) == 0)
 		return -1;
 	return qlen == pk->qlen && memcmp(q, pk->q, qlen) == 0;
 }

@@ -151,8 +151,6 @@ alert_hint(int alert)
 		return ": the server rejected our client certificate";
 	case 40:
 		return ": no common cipher suite or client certificate problem";
-	case 70:
-		return ": the server does not accept TLS 1.2";
 	default:
 		return "";
 	}
@@ -163,6 +161,17 @@ tls_error_str(int err, char *buf, size_t size)
 {
 	size_t	i;
 
+	/*
+	 * protocol_version in reply to our ClientHello, which offers TLS 1.2 and nothing
+	 * newer: the server wants TLS 1.3 (a server stuck below 1.2 answers with its own
+	 * version instead, BR_ERR_UNSUPPORTED_VERSION). BearSSL has no TLS 1.3.
+	 */
+	if (err == BR_ERR_RECV_FATAL_ALERT + 70) {
+		snprintf(buf, size, "the server accepts only TLS 1.3, and carrier-lock speaks "
+		    "TLS 1.2 (BearSSL); allow TLS 1.2 there (OpenShift: not the Modern TLS "
+		    "profile) (BR_ERR_RECV_FATAL_ALERT 70 protocol_version)");
+		return buf;
+	}
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
 		snprintf(buf, size, "BR_ERR_RECV_FATAL_ALERT (server sent fatal alert %d %s%s)",
 		    err - BR_ERR_RECV_FATAL_ALERT, alert_name(err - BR_ERR_RECV_FATAL_ALERT),

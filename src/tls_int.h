@@ -27,4 +27,19 @@ struct tls_ctx {
 	char			*where;
 };
 
+/*
+ * The client engine of every connection (tls_engine.c): zeroes cc and sets it up for
+ * TLS 1.2 with the suites, curves and hashes API servers negotiate, xc as its X.509
+ * engine over tas[0..n_tas) (borrowed: they must outlive the connection).
+ */
+void		 tls_engine_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
+		    const br_x509_trust_anchor *tas, size_t n_tas);
+
+/* P-256, P-384 and X25519 only; other curves fail as unsupported (0 from mul etc.). */
+extern const br_ec_impl tls_ec;
+
+/* Names for -v ("ECDHE-RSA-AES128-GCM-SHA256", "X25519"); static strings. */
+const char	*tls_suite_name(unsigned suite);
+const char	*tls_curve_name(int curve);
+
 #endif

@@ -104,7 +104,7 @@ static struct yaml_node *
 yp_inline_value(struct yp *p, size_t depth, size_t min_ind)
 {
 	struct yaml_node	*v;
-	size_t			 line = p->line, end;
+	size_t			 line = p->line, end, start = p->pos;
 	char			 c = yp_ch(p, 0);
 
 	if (!yp_depth_ok(p, depth))
@@ -123,6 +123,7 @@ yp_inline_value(struct yp *p, size_t depth, size_t min_ind)
 			return NULL;
 		if ((v = yp_scalar(p, line, yp_quoted_decode(p, end), 1)) == NULL)
 			return NULL;
+		yp_span(p, v, start);
 		if (yp_end_line(p, "unexpected text after a quoted string") != 0) {
 			yaml_free(v);
 			return NULL;
@@ -132,6 +133,7 @@ yp_inline_value(struct yp *p, size_t depth, size_t min_ind)
 			return NULL;
 		if ((v = yp_scalar(p, line, yp_plain_block(p, min_ind), 0)) == NULL)
 			return NULL;
+		yp_span(p, v, start);
 		if (yp_end_line(p, "unexpected text after a value") != 0) {
 			yaml_free(v);
 			return NULL;

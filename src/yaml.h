@@ -26,6 +26,9 @@ struct yaml_node {
 	size_t		 line;		/* 1-based line where the node starts */
 	char		*scalar;	/* YAML_SCALAR: decoded text, NUL-terminated */
 	int		 quoted;	/* YAML_SCALAR: was quoted (so "null" is a string) */
+	/* YAML_SCALAR: its text in the input is [off, end), quotes included, so a writer
+	 * can replace one value and keep every other byte; end 0 for a null with no text. */
+	size_t		 off, end;
 	size_t		 n;		/* MAP: pairs; SEQ: items */
 	char		**keys;		/* MAP: n keys */
 	size_t		*key_lines;	/* MAP: line of each key */

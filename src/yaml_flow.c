@@ -125,7 +125,7 @@ fail:
 struct yaml_node *
 yp_flow_node(struct yp *p, size_t depth)
 {
-	size_t	line = p->line;
+	size_t	line = p->line, start = p->pos;
 	char	*s;
 	int	 quoted;
 
@@ -134,5 +134,5 @@ yp_flow_node(struct yp *p, size_t depth)
 	if (yp_ch(p, 0) == '{' || yp_ch(p, 0) == '[')
 		return yp_flow_coll(p, depth);
 	s = yp_flow_scalar(p, &quoted, "expected a value");
-	return yp_scalar(p, line, s, quoted);
+	return yp_span(p, yp_scalar(p, line, s, quoted), start);
 }

@@ -125,6 +125,8 @@ char		*yp_plain_block(struct yp *, size_t min_ind);
 
 struct yaml_node *yp_node(struct yp *, enum yaml_kind, size_t line);
 struct yaml_node *yp_scalar(struct yp *, size_t line, char *s, int quoted);
+/* Records v's text as [start, pos) less trailing blanks (v may be NULL). Returns v. */
+struct yaml_node *yp_span(struct yp *, struct yaml_node *v, size_t start);
 /* An empty plain scalar (a null value) at depth, which is checked. */
 struct yaml_node *yp_null(struct yp *, size_t line, size_t depth);
 char		*yp_strndup(struct yp *, const char *s, size_t n);

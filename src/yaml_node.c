@@ -45,6 +45,20 @@ yp_scalar(struct yp *p, size_t line, char *s, int quoted)
 }
 
 struct yaml_node *
+yp_span(struct yp *p, struct yaml_node *v, size_t start)
+{
+	size_t	end = p->pos;
+
+	while (end > start && is_blank(p->buf[end - 1]))
+		end--;
+	if (v != NULL && end > start) {
+		v->off = start;
+		v->end = end;
+	}
+	return v;
+}
+
+struct yaml_node *
 yp_null(struct yp *p, size_t line, size_t depth)
 {
 	if (depth > YAML_MAX_DEPTH)

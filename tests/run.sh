@@ -3,7 +3,8 @@
 #
 #  1. build packages (apt, as root) and the pinned third-party code (build.sh does both);
 #  2. the test cluster's binaries from pinned Go modules (tests/cluster/build.sh; cached);
-#  3. the static binary, and the same sources under ASan/UBSan;
+#  3. the static binary, the same sources under ASan/UBSan, and the release (./build.sh
+#     release: amd64 and arm64);
 #  4. unit tests and fuzz-corpus replays, under the sanitizers;
 #  5. the integration suite against a real local kube-apiserver + etcd, first with the
 #     static binary, then the core of it (the actions, the process boundary, ownership)
@@ -29,9 +30,14 @@ count() {
 	failed=$((failed + ${f:-0}))
 }
 
-# Test-only packages (build packages are build.sh's business): python3 + pytest, valgrind.
+# Test-only packages (build packages are build.sh's business): python3 + pytest, valgrind;
+# zsh and fish (completion), mandoc (man page lint), qemu-user-static (the arm64 binary).
 command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
 command -v valgrind >/dev/null || { apt-get update && apt-get install -y valgrind; }
+for p in zsh:zsh fish:fish mandoc:mandoc man:man-db qemu-aarch64-static:qemu-user-static; do
+	command -v "${p%%:*}" >/dev/null ||
+		{ apt-get update && apt-get install -y --no-install-recommends "${p#*:}"; }
+done
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest ||
 	{ apt-get update && apt-get install -y python3-pytest; }
 
@@ -39,6 +45,12 @@ python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest 
 tests/cluster/build.sh
 ./build.sh
 ./build.sh asan
+# The release (amd64 and arm64 binaries, tarballs, sums, krew manifest), built once here
+# and once more by tests/test_release.py, which compares the two byte for byte.
+release_t0=$(date +%s)
+DIST=build/dist ./build.sh release
+echo "release build: $(($(date +%s) - release_t0)) s"
+export CARRIER_LOCK_RELEASE_DIR=$PWD/build/dist
 
 status=0
 ./build.sh unit 2>&1 | tee "$log/unit" || status=1
@@ -54,7 +66,8 @@ python3 -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log/pytest" || statu
 count "$log/pytest"
 
 CARRIER_LOCK_BIN=$PWD/build/asan/carrier-lock python3 -m pytest -q -p no:cacheprovider \
-	tests/test_lock.py tests/test_boundary.py tests/test_ownership.py 2>&1 |
+	tests/test_lock.py tests/test_boundary.py tests/test_ownership.py tests/test_exec.py \
+	tests/test_oidc.py 2>&1 |
 	tee "$log/pytest-asan" || status=1
 count "$log/pytest-asan"
 

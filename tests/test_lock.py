@@ -335,7 +335,8 @@ def test_help_lists_actions_flags_and_exit_codes():
                  "--context", "--namespace", "--name", "--max-wait-time", "--pid", "--host",
                  "--request-timeout", "--version", "Exit codes", " 3 ", " 4 "):
         assert word in r.stdout, word
-    assert re.fullmatch(r"carrier-lock \S+\n", run("--version").stdout)
+    # The full --version contract is tests/test_release.py's.
+    assert re.match(r"carrier-lock \S+\n", run("--version").stdout)
 
 
 def test_secrets_never_printed_even_verbose(cluster):

@@ -109,10 +109,12 @@ mkdir -p "$pki"
 		rm -f "$1.csr" "$1.ext"
 	}
 	openssl genrsa -traditional -out server.key 2048
+	# carrier-lock-proxied.test: a name no resolver knows; only the proxies of
+	# tests/test_proxy.py map it to 127.0.0.1 (clients never proxy loopback addresses).
 	sign server "/CN=kube-apiserver" "$(printf '%s\n' \
 		"keyUsage=critical,digitalSignature,keyEncipherment" \
 		"extendedKeyUsage=serverAuth" \
-		"subjectAltName=IP:127.0.0.1,DNS:localhost")"
+		"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:carrier-lock-proxied.test")"
 
 	client_ext=$(printf '%s\n' "keyUsage=critical,digitalSignature,keyEncipherment" \
 		"extendedKeyUsage=clientAuth")

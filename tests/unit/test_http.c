@@ -21,6 +21,7 @@
 #include "http.h"
 #include "test.h"
 #include "utf8.h"
+#include "version.h"
 
 #define DATA_DIR	"tests/data/http"
 #define MAX_CASES	256
@@ -493,13 +494,13 @@ test_request_build(void)
 	static const char	 want_get[] =
 	    "GET /api/v1/namespaces/default/configmaps/carrier-lock HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:6443\r\n"
-	    "User-Agent: carrier-lock/" "0.1.0" "\r\n"
+	    "User-Agent: carrier-lock/" CARRIER_LOCK_VERSION "\r\n"
 	    "Accept: application/json\r\n"
 	    "\r\n";
 	static const char	 want_put[] =
 	    "PUT /x HTTP/1.1\r\n"
 	    "Host: [::1]:6443\r\n"
-	    "User-Agent: carrier-lock/0.1.0\r\n"
+	    "User-Agent: carrier-lock/" CARRIER_LOCK_VERSION "\r\n"
 	    "Accept: application/json\r\n"
 	    "Authorization: Bearer tok.en\r\n"
 	    "Content-Type: application/json\r\n"

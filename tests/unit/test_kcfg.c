@@ -200,16 +200,13 @@ static const struct load_case cases[] = {
 	{ "missing user", INLINE, .ctx = "nouser", .fails = "kubeconfig " D
 	    "/inline.kubeconfig:64: context \"nouser\" names user \"ghost\", which is not "
 	    "defined" },
-	{ "exec plugin refused by name", INLINE, .ctx = "eks", .fails = "kubeconfig " D
-	    "/inline.kubeconfig:141: user \"eks\" uses an exec credential plugin (aws), which "
-	    "carrier-lock does not support yet" },
-	{ "EKS kubeconfig (exec) refused", .path = D "/eks.kubeconfig", .fails = ":18: user "
-	    "\"arn:aws:eks:us-west-2:123456789012:cluster/perf-test\" uses an exec credential "
-	    "plugin (aws)" },
-	{ "GKE kubeconfig (exec) refused", .path = D "/gke.kubeconfig",
-	    .fails = "exec credential plugin (gke-gcloud-auth-plugin)" },
-	{ "auth-provider refused", INLINE, .ctx = "gcp", .fails = ":149: user \"gcp\" uses "
-	    "the auth-provider plugin (gcp), which carrier-lock does not support" },
+	{ "exec plugin loads (v1beta1 without interactiveMode)", INLINE, .ctx = "eks",
+	    .server = "https://127.0.0.1:6443" },
+	{ "EKS kubeconfig (exec) loads", .path = D "/eks.kubeconfig",
+	    .server = "https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com" },
+	{ "gcp auth-provider refused, naming its exec plugin", INLINE, .ctx = "gcp",
+	    .fails = ":149: user \"gcp\" uses the gcp auth-provider, which kubectl removed in "
+	    "1.26; use the exec plugin gke-gcloud-auth-plugin instead" },
 	{ "basic auth refused", INLINE, .ctx = "basic", .fails = ":156: user \"basic\" uses "
 	    "basic authentication (username/password)" },
 	{ "impersonation refused", INLINE, .ctx = "imp",
@@ -284,6 +281,31 @@ test_cases(void)
 	clear_env();
 }
 
+/* The EKS and GKE exec entries as written, the command relative to nothing (PATH). */
+static void
+test_exec(void)
+{
+	struct kcfg	k;
+	int		r;
+
+	r = load(&k, D "/eks.kubeconfig", NULL);
+	test_cond("EKS exec: command, args, env, apiVersion, mode", r == 0 && k.exec != NULL &&
+	    streq(k.exec->command, "aws") && k.exec->path == NULL &&
+	    streq(k.exec->argv[0], "aws") && streq(k.exec->argv[1], "--region") &&
+	    streq(k.exec->argv[8], "json") && k.exec->argv[9] == NULL &&
+	    k.exec->nenv == 1 && streq(k.exec->env[0].name, "AWS_PROFILE") &&
+	    streq(k.exec->env[0].value, "perf") &&
+	    streq(k.exec->api_version, "client.authentication.k8s.io/v1beta1") &&
+	    k.exec->mode == KCFG_EXEC_IF_AVAILABLE && !k.exec->provide_cluster_info &&
+	    k.token == NULL && k.cert == NULL && k.exec_config == NULL);
+	kcfg_free(&k);
+	r = load(&k, D "/gke.kubeconfig", NULL);
+	test_cond("GKE exec: installHint and provideClusterInfo", r == 0 && k.exec != NULL &&
+	    streq(k.exec->command, "gke-gcloud-auth-plugin") &&
+	    k.exec->install_hint != NULL && k.exec->provide_cluster_info);
+	kcfg_free(&k);
+}
+
 static void
 test_free(void)
 {
@@ -356,7 +378,7 @@ test_line_ends(void)
 	} errs[] = {
 		{ "inline.kubeconfig", "nocluster", "59", "names cluster \"nope\"" },
 		{ "inline.kubeconfig", "badns", "95", "namespace \"Bad_NS\"" },
-		{ "inline.kubeconfig", "eks", "141", "exec credential plugin (aws)" },
+		{ "inline.kubeconfig", "gcp", "149", "the gcp auth-provider" },
 		{ "undefined_current.kubeconfig", NULL, "4", "current-context \"gone\"" },
 		{ "tab.kubeconfig", NULL, "3", "tab in indentation" },
 	};
@@ -528,6 +550,7 @@ main(void)
 	clear_env();
 
 	test_cases();
+	test_exec();
 	test_free();
 	test_secrets_not_logged();
 	test_line_ends();

@@ -1,0 +1,293 @@
+"""Releases (issue 13, items 1-3, 7, 8): ./build.sh release, the arm64 binary under qemu,
+--version, the man page, the Dockerfile.
+
+The release is built twice from this tree into two directories and compared byte for byte
+(the same commit must give the same bytes). tests/run.sh's release step passes its own
+output as CARRIER_LOCK_RELEASE_DIR, so that CI builds only once more here.
+"""
+import hashlib
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from lockutil import REPO, unique_name
+
+QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def pinned(name):
+    """A version pinned in build.sh (BEARSSL_DEB_VERSION, JSMN_DEB_VERSION)."""
+    return re.search(rf"^{name}=(\S+)", (REPO / "build.sh").read_text(), re.M).group(1)
+
+
+def build_release(dist, root=REPO):
+    t0 = time.monotonic()
+    r = subprocess.run([str(root / "build.sh"), "release"], capture_output=True, text=True,
+                       env={**os.environ, "DIST": str(dist)}, timeout=1800)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    print(f"release build in {root} into {dist}: {time.monotonic() - t0:.1f} s")
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory):
+    """(first, second): two release directories built from the same commit. When the
+    tree has no uncommitted changes the second is built in a git worktree of HEAD at
+    another path (sharing vendor/build), so that no path of the tree can leak into the
+    bytes; otherwise both are built here."""
+    second = tmp_path_factory.mktemp("release") / "dist"
+    given = os.environ.get("CARRIER_LOCK_RELEASE_DIR")
+    if given:
+        first = pathlib.Path(given)
+    else:
+        first = tmp_path_factory.mktemp("release") / "dist"
+        build_release(first)
+    if git("status", "--porcelain", "--untracked-files=no") == "":
+        tree = tmp_path_factory.mktemp("worktree") / "carrier-lock"
+        git("worktree", "add", "--detach", str(tree), "HEAD")
+        try:
+            (tree / "vendor" / "build").symlink_to(REPO / "vendor" / "build")
+            build_release(second, root=tree)
+        finally:
+            git("worktree", "remove", "--force", str(tree))
+    else:
+        build_release(second)
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def version():
+    return git("describe", "--tags", "--always", "--dirty")
+
+
+def test_two_builds_of_one_commit_give_the_same_bytes(releases):
+    a, b = releases
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+
+
+def test_the_release_has_binaries_tarballs_sums_and_a_krew_manifest(releases, version):
+    dist = releases[0]
+    base = f"carrier-lock-{version}-linux-"
+    assert sorted(p.name for p in dist.iterdir()) == sorted(
+        [f"{base}amd64", f"{base}arm64", f"{base}amd64.tar.gz", f"{base}arm64.tar.gz",
+         "SHA256SUMS", "carrier-lock.yaml"])
+    r = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=dist,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(r.stdout.splitlines()) == 5
+    manifest = (dist / "carrier-lock.yaml").read_text()
+    assert re.search(r"^\s+bin: carrier-lock$", manifest, re.M)
+    for arch in ("amd64", "arm64"):
+        tgz = dist / f"{base}{arch}.tar.gz"
+        digest = hashlib.sha256(tgz.read_bytes()).hexdigest()
+        block = manifest.split(f"arch: {arch}")[1]
+        assert re.search(rf"uri: \S+/{re.escape(tgz.name)}\n\s+sha256: {digest}\n", block)
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_each_tarball_holds_the_binary_docs_and_completions(releases, version, arch):
+    dist = releases[0]
+    top = f"carrier-lock-{version}-linux-{arch}"
+    epoch = int(git("log", "-1", "--format=%ct"))
+    with tarfile.open(dist / f"{top}.tar.gz") as t:
+        members = {m.name: m for m in t.getmembers()}
+        want = {"carrier-lock", "kubectl-carrier_lock", "kubectl_complete-carrier_lock",
+                "README.md", "THIRD-PARTY-NOTICES", "carrier-lock.1", "completion",
+                "completion/carrier-lock.bash", "completion/_carrier-lock",
+                "completion/carrier-lock.fish"}
+        if (REPO / "LICENSE").exists():
+            want.add("LICENSE")
+        assert set(members) == {top} | {f"{top}/{w}" for w in want}
+        for m in members.values():
+            assert (m.uid, m.gid, m.uname, m.gname) == (0, 0, "", ""), m.name
+            assert m.mtime == epoch, m.name
+        plugin = members[f"{top}/kubectl-carrier_lock"]
+        assert plugin.issym() and plugin.linkname == "carrier-lock"
+        assert members[f"{top}/carrier-lock"].mode == 0o755
+        assert members[f"{top}/README.md"].mode == 0o644
+        assert t.extractfile(f"{top}/carrier-lock").read() == (dist / top).read_bytes()
+        assert t.extractfile(f"{top}/carrier-lock.1").read() == \
+            (REPO / "docs" / "carrier-lock.1").read_bytes()
+        notices = t.extractfile(f"{top}/THIRD-PARTY-NOTICES").read().decode()
+        for who in ("BearSSL", "jsmn", "musl"):
+            assert f"== {who}" in notices
+
+
+@pytest.mark.parametrize("arch,machine", [("amd64", "Advanced Micro Devices X86-64"),
+                                          ("arm64", "AArch64")])
+def test_binaries_are_static_stripped_and_for_their_platform(releases, version, arch,
+                                                            machine):
+    b = releases[0] / f"carrier-lock-{version}-linux-{arch}"
+    hdr = subprocess.run(["readelf", "-hlSdW", str(b)], capture_output=True, text=True).stdout
+    assert f"Machine:                           {machine}" in hdr
+    assert "INTERP" not in hdr
+    assert "There is no dynamic section" in hdr
+    assert ".symtab" not in hdr
+    if arch == "amd64":
+        assert b.stat().st_size <= 256 * 1024, b.stat().st_size
+
+
+def version_lines(version, arch):
+    return [f"carrier-lock {version}", f"commit: {git('rev-parse', 'HEAD')}",
+            f"platform: linux/{arch}",
+            f"bearssl: {pinned('BEARSSL_DEB_VERSION')} (Debian)",
+            f"jsmn: {pinned('JSMN_DEB_VERSION')} (Debian)"]
+
+
+def test_version_names_the_tree_commit_and_pinned_libraries(releases, version):
+    b = releases[0] / f"carrier-lock-{version}-linux-amd64"
+    r = subprocess.run([str(b), "--version"], capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.splitlines() == version_lines(version, "amd64")
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-user is not installed")
+def test_arm64_binary_under_qemu_queries_takes_frees_and_runs(cluster, releases, version,
+                                                            tmp_path):
+    b = releases[0] / f"carrier-lock-{version}-linux-arm64"
+    r = subprocess.run([QEMU, str(b), "--version"], capture_output=True, text=True)
+    assert r.stdout.splitlines() == version_lines(version, "arm64")
+    kc = cluster.kubeconfig("admin")
+    name = unique_name("arm64")
+    cl = f"{QEMU} {b}"
+    # One shell, as a test script: it is the owner of acquire and of release.
+    script = f"""set -e
+{cl} query --kubeconfig {kc} --name {name}
+{cl} acquire --kubeconfig {kc} --name {name} --max-wait-time 10s --print-token
+{cl} query --kubeconfig {kc} --name {name}
+{cl} release --kubeconfig {kc} --name {name}
+{cl} query --kubeconfig {kc} --name {name}
+{cl} run --kubeconfig {kc} --name {name} -- sh -c 'echo "token=$CARRIER_LOCK_TOKEN"'
+{cl} query --kubeconfig {kc} --name {name}
+echo "shell=$$"
+"""
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0] == "{}"
+    token = int(out[1])
+    held = out[2]
+    assert f'"pid":"{out[-1].split("=")[1]}"' in held and f'"token":{token}' in held
+    assert out[3] == "{}"
+    assert out[4] == f"token={token + 1}"
+    assert out[5] == "{}"
+    assert cluster.kubectl("get", "configmap", name, "-o", "jsonpath={.data.fence}").stdout \
+        == str(token + 1)
+
+
+# --- the man page agrees with --help ---------------------------------------------------
+
+def help_sections():
+    text = subprocess.run([str(REPO / "carrier-lock"), "--help"], capture_output=True,
+                          text=True).stdout
+    sec = {}
+    cur = None
+    for line in text.splitlines():
+        if re.fullmatch(r"[A-Z][a-z ]+:", line):
+            cur = line[:-1]
+            sec[cur] = []
+        elif cur:
+            sec[cur].append(line)
+    return sec
+
+
+def man_section(src, name):
+    return src.split(f".Sh {name}\n")[1].split("\n.Sh ")[0]
+
+
+def test_man_page_passes_mandoc_lint_and_man_renders_it():
+    page = REPO / "docs" / "carrier-lock.1"
+    r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", str(page)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["man", "-l", str(page)], capture_output=True, text=True,
+                       env={**os.environ, "MANPAGER": "cat", "MANWIDTH": "80"})
+    assert r.returncode == 0, r.stderr
+    assert "carrier-lock - cluster-wide mutex" in r.stdout.replace("\u2014", "-") or \
+        "carrier-lock \u2014 cluster-wide mutex" in r.stdout
+    assert "EXIT STATUS" in r.stdout
+
+
+def test_man_page_agrees_with_help_on_actions_flags_and_exit_codes():
+    sec = help_sections()
+    src = (REPO / "docs" / "carrier-lock.1").read_text()
+    desc = man_section(src, "DESCRIPTION")
+
+    help_actions = [m.group(1) for l in sec["Actions"] if (m := re.match(r"  ([a-z-]+)", l))]
+    man_actions = re.findall(r"^\.It Cm (\S+)$", desc, re.M)
+    assert man_actions == help_actions
+
+    help_flags = set()
+    for l in sec["Flags"]:
+        if m := re.match(r"  (-[\w-]+)(?:, (--[\w-]+))?", l):
+            help_flags.update(x for x in m.groups() if x)
+    man_flags = set()
+    for item in re.findall(r"^\.It (Fl .*)$", desc, re.M):
+        for f in re.findall(r"Fl (-?[a-z][\w-]*)", item):
+            man_flags.add("-" + f)     # "Fl -name" is --name, "Fl n" is -n
+    assert man_flags == help_flags
+
+    help_codes = [m.group(1) for l in sec["Exit codes"] if (m := re.match(r"  (\d+|128\+N) ", l))]
+    man_codes = re.findall(r"^\.It (\d+|128\+N)$", man_section(src, "EXIT STATUS"), re.M)
+    assert man_codes == help_codes
+
+
+# --- the container image ----------------------------------------------------------------
+
+def test_dockerfile_is_from_scratch_with_only_the_binary():
+    """Static, and built and run where a docker daemon answers (the development machine
+    has none). test_connect.py's chroot test runs the binary in an empty root, as the
+    image does."""
+    lines = [l.strip() for l in (REPO / "Dockerfile").read_text().splitlines()
+             if l.strip() and not l.lstrip().startswith("#")]
+    assert [l for l in lines if l.startswith("FROM")] == ["FROM scratch"]
+    assert "COPY ${BIN} /carrier-lock" in lines
+    assert [l for l in lines if l.startswith(("COPY", "ADD", "RUN"))] == \
+        ["COPY ${BIN} /carrier-lock"]
+    assert 'ENTRYPOINT ["/carrier-lock"]' in lines
+    assert "ARG BIN=carrier-lock" in lines
+    ignore = (REPO / ".dockerignore").read_text().split()
+    assert ignore[ignore.index("*"):] == ["*", "!carrier-lock", "!dist/carrier-lock-*-linux-*"]
+    if shutil.which("docker") and subprocess.run(["docker", "info"],
+                                                 capture_output=True).returncode == 0:
+        tag = unique_name("carrier-lock-test")
+        r = subprocess.run(["docker", "build", "-q", "-t", tag, str(REPO)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run(["docker", "run", "--rm", tag, "--version"], capture_output=True,
+                           text=True, timeout=120)
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+        assert r.stdout.startswith("carrier-lock ")
+
+
+def test_as_pid_1_acquire_needs_an_owner_and_query_works(cluster):
+    """The image's entry point is PID 1, whose parent is 0: acquire refuses to record that
+    (nothing is sent), --pid gives an owner, query needs none. unshare gives a PID
+    namespace as a container runtime does."""
+    from lockutil import BIN, Lock
+    lock = Lock(cluster)
+    pid1 = ["unshare", "-fp", "--mount-proc", BIN]
+    r = subprocess.run(pid1 + lock.args("acquire", "--max-wait-time", "0"),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "no calling process" in r.stderr and "--pid" in r.stderr
+    assert lock.configmap() is None
+    r = subprocess.run(pid1 + lock.args("acquire", "--max-wait-time", "0", pid=4242),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(pid1 + lock.args("query"), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"pid":"4242"' in r.stdout
+    assert lock.do("release", pid=4242).returncode == 0
