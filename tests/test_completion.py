@@ -82,7 +82,7 @@ def kubeconfig_with_contexts(tmp_path):
 def test_bash_completes_actions_flags_durations_and_kubeconfig_names(path_dir, tmp_path):
     kc = kubeconfig_with_contexts(tmp_path)
     assert bash_complete(path_dir, "carrier-lock ") == [
-        "acquire", "release", "force-release", "query", "cleanup", "run", "completion"]
+        "acquire", "release", "force-release", "query", "cleanup", "run", "list", "completion"]
     assert bash_complete(path_dir, "carrier-lock acq") == ["acquire"]
     assert bash_complete(path_dir, "carrier-lock acquire --max") == ["--max-wait-time"]
     assert "1h30m" in bash_complete(path_dir, "carrier-lock acquire --max-wait-time ")
@@ -100,7 +100,7 @@ def test_bash_completes_actions_flags_durations_and_kubeconfig_names(path_dir, t
 def test_zsh_completes_actions_flags_durations_and_kubeconfig_names(path_dir, tmp_path):
     kc = kubeconfig_with_contexts(tmp_path)
     assert zsh_complete(path_dir, "carrier-lock", "") == [
-        "acquire", "release", "force-release", "query", "cleanup", "run", "completion"]
+        "acquire", "release", "force-release", "query", "cleanup", "run", "list", "completion"]
     assert zsh_complete(path_dir, "carrier-lock", "rel") == ["release"]
     assert zsh_complete(path_dir, "carrier-lock", "query", "--req") == ["--request-timeout"]
     assert "30s" in zsh_complete(path_dir, "carrier-lock", "acquire", "--ttl", "")

@@ -236,7 +236,7 @@ def test_man_page_agrees_with_help_on_actions_flags_and_exit_codes():
             help_flags.update(x for x in m.groups() if x)
     man_flags = set()
     for item in re.findall(r"^\.It (Fl .*)$", desc, re.M):
-        for f in re.findall(r"Fl (-?[a-z][\w-]*)", item):
+        for f in re.findall(r"Fl (-?[A-Za-z][\w-]*)", item):
             man_flags.add("-" + f)     # "Fl -name" is --name, "Fl n" is -n
     assert man_flags == help_flags
 
