@@ -445,8 +445,8 @@ kube_cm_list_all(struct kube *kb, const char *ns, struct kube_cms *out)
 		snprintf(path, sizeof(path), "/api/v1/configmaps");
 		snprintf(what, sizeof(what), "list configmaps in all namespaces");
 	}
-	if (httpc_do(kb->api, "GET", path, NULL, 0, &r) != 0)
-		return transport_failed();
+	if ((rc = kube_do(kb, "GET", path, NULL, 0, &r)) != KUBE_OK)
+		return rc;
 	if ((rc = classify(kb, what, &r)) != KUBE_OK)
 		goto done;
 	rc = KUBE_ERR;
@@ -708,9 +708,11 @@ enum kube_rc
 kube_call(struct kube *kb, const char *method, const char *path, const char *body,
     size_t len, const char *what, struct httpc_reply *r)
 {
+	enum kube_rc	rc;
+
 	memset(r, 0, sizeof(*r));
-	if (httpc_do(kb->api, method, path, body, len, r) != 0)
-		return transport_failed();
+	if ((rc = kube_do(kb, method, path, body, len, r)) != KUBE_OK)
+		return rc;
 	return classify(kb, what, r);
 }
 

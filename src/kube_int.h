@@ -15,7 +15,8 @@
 struct json;
 
 /*
- * Sends one request on the kept-alive connection (body may be NULL) and maps the reply
+ * Sends one request on the kept-alive connection (body may be NULL) with the current
+ * credentials (a 401 to renewable ones is sent once more, as every call) and maps the reply
  * as kube.h says (failures logged with "what"). r is filled when a reply came (any
  * status); free r->body after. KUBE_INTR/KUBE_UNAVAILABLE/KUBE_ERR on transport failure.
  */
