@@ -7,10 +7,19 @@ with up.sh to reuse it instead; it is then left running.
 import os
 import pathlib
 import shlex
+import signal
 import subprocess
 import tempfile
 
 import pytest
+
+# A shell without job control starts a background command ("tests/run.sh &" in a CI
+# script) with SIGINT and SIGQUIT ignored, and every process it starts inherits that:
+# carrier-lock then keeps them ignored, as it must under nohup, and the tests that send
+# them would fail. The tests start from default dispositions; the ones about ignored
+# signals set them up themselves.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 UP = REPO / "tests" / "cluster" / "up.sh"
