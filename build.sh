@@ -277,6 +277,20 @@ arm64_cc() {
 	echo "$ARM64_CC -specs $specs"
 }
 
+# check_formats: the static binaries' printf is src/fmt.c's (fmt.h), which has no floating
+# point, %p, %n, wide characters or positional arguments: fails if a string literal in
+# src/ holds one of those conversions. A float conversion followed by a letter counts
+# only with a width or a precision ("%.3fs" does; prose such as "bad %-escape" does not).
+check_formats() {
+	local len='(hh|h|ll|l|j|z|t|L)?' conv='[aAeEfFgGnpCS]' bad
+	local num='([0-9]+|\*)'
+	bad=$(grep -HnoE '"([^"\\]|\\.)*"' src/*.c | sed 's/%%//g' |
+	    grep -E "%[-+ #0]*$num?(\.$num?)?$len$conv([^a-zA-Z]|\$)|%[-+ #0]*$num(\.$num?)?$len$conv|%[-+ #0]*\.$num?$len$conv|%[-+ #0]*$num?(\.$num?)?l[cs]|%[0-9]+\\\$" ||
+	    true)
+	[ -z "$bad" ] || die "a format conversion that src/fmt.c does not have (see fmt.h):
+$bad"
+}
+
 # build_musl ARCH OUTFILE: the static, stripped binary for amd64 or arm64. Fails unless
 # it is static.
 build_musl() {
@@ -293,12 +307,18 @@ build_musl() {
 	[ -n "$LTO" ] || ar=ar
 	build_bearssl "$bear" "$cc" "$BEARSSL_STATIC_FLAGS" "$ar"
 	# shellcheck disable=SC2086
-	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS -static "${DEFS[@]}"
+	check_formats
+	# shellcheck disable=SC2086
+	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS -static -DCARRIER_LOCK_OWN_PRINTF \
+	    "${DEFS[@]}"
 	tmp=$out.tmp
 	mkdir -p "$(dirname "$out")"
+	# fmt.o is named, not left to the archive: LTO's symbol tables omit calls to
+	# builtins such as printf, so nothing would pull in the member that defines them.
 	# shellcheck disable=SC2086
 	$cc $STATIC_FLAGS $STATIC_LDFLAGS -o "$tmp" "build/musl-$arch/obj/main.o" \
-	    "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" $LDFLAGS ||
+	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
+	    $LDFLAGS ||
 		die "linking $out failed (see the linker's message above)"
 	$strip "$tmp"
 	if readelf -lW "$tmp" | grep -q 'INTERP'; then
@@ -532,7 +552,7 @@ release() {
 size_report() {
 	local o=build/musl-amd64
 	# shellcheck disable=SC2086
-	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/size.unstripped "$o/obj/main.o" \
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/size.unstripped "$o/obj/main.o" "$o/obj/fmt.o" \
 	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
 	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
 	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
