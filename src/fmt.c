@@ -49,18 +49,30 @@ read_num(const char **f)
 	return n;
 }
 
+/* The next integer argument, read as the type its length (lng, as in fmt_vformat) says. */
+static long long
+arg_int(va_list *ap, int lng)
+{
+	return lng == 2 ? va_arg(*ap, long long) : lng == 1 ? va_arg(*ap, long) :
+	    va_arg(*ap, int);
+}
+
 int
-fmt_vformat(fmt_sink sink, void *ctx, const char *f, va_list ap)
+fmt_vformat(fmt_sink sink, void *ctx, const char *f, va_list ap_in)
 {
 	struct fmt_out	 o = { sink, ctx, 0 };
+	va_list		 ap;
+	int		 rc = -1;
 
+	/* A copy, so that helpers can take the list by address (va_list may be an array). */
+	va_copy(ap, ap_in);
 	for (;;) {
 		const char	*s = f, *spec, *str;
 		char		 digits[3 * sizeof(uintmax_t)], *d, prefix[2];
-		size_t		 len, plen = 0, zeros = 0;
-		int		 width = 0, prec = -1, left = 0, zero = 0, alt = 0, sign = 0;
-		int		 lng = 0, neg = 0, base = 10;
-		uintmax_t	 v;
+		size_t		 len, plen = 0, zeros = 0, fill;
+		int		 width, prec = -1, left = 0, zero = 0, alt = 0, sign = 0;
+		int		 lng = 0, base;
+		unsigned long long v;
 
 		while (*s != '\0' && *s != '%')
 			s++;
@@ -75,127 +87,119 @@ fmt_vformat(fmt_sink sink, void *ctx, const char *f, va_list ap)
 				zero = 1;
 			else if (*s == '#')
 				alt = 1;
-			else if (*s == '+')
-				sign = '+';
-			else if (*s == ' ')
-				sign = sign ? sign : ' ';
-			else
+			else if (*s == '+' || (*s == ' ' && sign == 0))
+				sign = *s;
+			else if (*s != ' ')
 				break;
 		}
 		if (*s == '*') {
 			s++;
-			if ((width = va_arg(ap, int)) < 0) {
+			if ((width = (int)arg_int(&ap, 0)) < 0) {
 				if (width == INT_MIN)
-					goto overflow;
+					goto done;
 				left = 1;
 				width = -width;
 			}
 		} else if ((width = read_num(&s)) < 0) {
-			goto overflow;
+			goto done;
 		}
 		if (*s == '.') {
 			s++;
 			if (*s == '*') {
 				s++;
-				prec = va_arg(ap, int);
-				prec = prec < 0 ? -1 : prec;
+				if ((prec = (int)arg_int(&ap, 0)) < 0)
+					prec = -1;
 			} else if ((prec = read_num(&s)) < 0) {
-				goto overflow;
+				goto done;
 			}
 		}
-		/* Lengths: -2 hh, -1 h, 1 l, 2 ll (and j, z, t: each is 64 bits here). */
+		/* Lengths: -2 hh, -1 h, 1 l, 2 ll, and j, z and t as ll (each is 64 bits). */
+		_Static_assert(sizeof(intmax_t) == sizeof(long long) &&
+		    sizeof(size_t) == sizeof(long long) &&
+		    sizeof(ptrdiff_t) == sizeof(long long), "j, z and t read as ll");
 		if (*s == 'h')
 			lng = *++s == 'h' ? (s++, -2) : -1;
 		else if (*s == 'l')
 			lng = *++s == 'l' ? (s++, 2) : 1;
 		else if (*s == 'j' || *s == 'z' || *s == 't')
 			lng = 2, s++;
-		_Static_assert(sizeof(intmax_t) == sizeof(long long) &&
-		    sizeof(size_t) == sizeof(long long) &&
-		    sizeof(ptrdiff_t) == sizeof(long long), "j, z and t read as ll");
 
 		switch (lng != 0 && (*s == 'c' || *s == 's') ? 0 : *s) {
 		case '%':
-			out_put(&o, "%", 1);
-			f = s + 1;
-			continue;
+			str = "%";
+			len = 1;
+			width = 0;
+			break;
 		case 'c':
-			digits[0] = (char)va_arg(ap, int);
+			digits[0] = (char)arg_int(&ap, 0);
 			str = digits;
 			len = 1;
-			goto text;
+			break;
 		case 's':
 			if ((str = va_arg(ap, const char *)) == NULL)
 				str = "(null)";
 			len = prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str);
-			goto text;
-		case 'd': case 'i':
-			{
-				intmax_t	 sv = lng == 2 ? va_arg(ap, long long) :
-				    lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
-
-				sv = lng == -2 ? (signed char)sv : lng == -1 ? (short)sv : sv;
-				neg = sv < 0;
-				v = neg ? -(uintmax_t)sv : (uintmax_t)sv;
-			}
 			break;
-		case 'o': case 'u': case 'x': case 'X':
-			base = *s == 'o' ? 8 : *s == 'u' ? 10 : 16;
-			v = lng == 2 ? va_arg(ap, unsigned long long) :
-			    lng == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			v = lng == -2 ? (unsigned char)v : lng == -1 ? (unsigned short)v : v;
-			sign = 0;
+		case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
+			v = (unsigned long long)arg_int(&ap, lng);
+			base = *s == 'o' ? 8 : *s == 'x' || *s == 'X' ? 16 : 10;
+			if (base != 10 || *s == 'u') {
+				sign = 0;
+				v = lng == -2 ? (unsigned char)v : lng == -1 ? (unsigned short)v :
+				    lng == 0 ? (unsigned)v : v;
+			} else {
+				long long	sv = lng == -2 ? (signed char)v : lng == -1 ? (short)v :
+				    (long long)v;
+
+				sign = sv < 0 ? '-' : sign;
+				v = sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv;
+			}
+			d = digits + sizeof(digits);
+			for (; v != 0; v /= (unsigned)base)
+				*--d = (*s == 'X' ? "0123456789ABCDEF" :
+				    "0123456789abcdef")[v % (unsigned)base];
+			len = (size_t)(digits + sizeof(digits) - d);
+			if (prec < 0 && len == 0)
+				*--d = '0', len = 1;
+			if (prec > 0 && (size_t)prec > len)
+				zeros = (size_t)prec - len;
+			if (alt && base == 8 && zeros == 0 && (len == 0 || *d != '0'))
+				zeros = 1;
+			if (sign)
+				prefix[plen++] = (char)sign;
+			if (alt && base == 16 && len > 0 && *d != '0') {
+				prefix[plen++] = '0';
+				prefix[plen++] = *s;
+			}
+			if (zero && !left && prec < 0 && (size_t)width > plen + len)
+				zeros = (size_t)width - plen - len;
+			str = d;
 			break;
 		default:
 			/* Not a conversion of ours (fmt.h): the rest as it is. */
 			out_put(&o, spec, strlen(spec));
-			goto done;
+			goto end;
 		}
-
-		/* An integer v, negative if neg, in base. */
-		d = digits + sizeof(digits);
-		for (; v != 0; v /= (unsigned)base)
-			*--d = (*s == 'X' ? "0123456789ABCDEF" : "0123456789abcdef")[v % (unsigned)base];
-		len = (size_t)(digits + sizeof(digits) - d);
-		if (prec < 0 && len == 0)
-			*--d = '0', len = 1;
-		if (prec > 0 && (size_t)prec > len)
-			zeros = (size_t)prec - len;
-		if (alt && base == 8 && zeros == 0 && (len == 0 || *d != '0'))
-			zeros = 1;
-		if (neg || sign)
-			prefix[plen++] = neg ? '-' : (char)sign;
-		if (alt && base == 16 && len > 0 && *d != '0') {
-			prefix[plen++] = '0';
-			prefix[plen++] = *s;
-		}
-		if (zero && !left && prec < 0 && (size_t)width > plen + len)
-			zeros = (size_t)width - plen - len;
-		if (zeros > INT_MAX)
-			goto overflow;
-		if (!left && (size_t)width > plen + zeros + len)
-			out_pad(&o, ' ', (size_t)width - plen - zeros - len);
+		fill = (size_t)width > plen + zeros + len ? (size_t)width - plen - zeros - len : 0;
+		if (!left)
+			out_pad(&o, ' ', fill);
 		out_put(&o, prefix, plen);
 		out_pad(&o, '0', zeros);
-		out_put(&o, d, len);
-		if (left && (size_t)width > plen + zeros + len)
-			out_pad(&o, ' ', (size_t)width - plen - zeros - len);
-		f = s + 1;
-		continue;
-	text:
-		if (!left && (size_t)width > len)
-			out_pad(&o, ' ', (size_t)width - len);
 		out_put(&o, str, len);
-		if (left && (size_t)width > len)
-			out_pad(&o, ' ', (size_t)width - len);
+		if (left)
+			out_pad(&o, ' ', fill);
+		if (o.len > INT_MAX)
+			goto done;
 		f = s + 1;
 	}
-done:
+end:
 	if (o.len <= INT_MAX)
-		return (int)o.len;
-overflow:
-	errno = EOVERFLOW;
-	return -1;
+		rc = (int)o.len;
+done:
+	va_end(ap);
+	if (rc < 0)
+		errno = EOVERFLOW;
+	return rc;
 }
 
 struct sn_buf {
