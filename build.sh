@@ -81,6 +81,15 @@ VENDOR_REAL=$(realpath -m "$VENDOR")
 REPRO_FLAGS="-ffile-prefix-map=$ROOT=. -ffile-prefix-map=$VENDOR_REAL=vendor"
 STATIC_FLAGS="$OPT $SIZE_FLAGS $REPRO_FLAGS"
 STATIC_LDFLAGS="-static -no-pie -Wl,--gc-sections -Wl,--build-id=none"
+# amd64's segments (README "Size"): the read-only data shares the first segment with the
+# ELF headers (RODATA_FIRST_LD), instead of the headers having a page of their own and the
+# data a segment after the code; the code keeps pages of its own (-z separate-code, ld's
+# default there, said explicitly since this layout rests on it). No RELRO segment: musl's
+# static start-up never applies PT_GNU_RELRO (a running carrier-lock has those pages rw-p),
+# and the RELRO layout would either waste up to a page aligning its end or put the
+# .init_array, .got and musl's .data.rel.ro into the last page of code.
+RODATA_FIRST_LD=$ROOT/build/rodata-first.ld
+AMD64_LDFLAGS="-Wl,-z,separate-code -Wl,-z,norelro -Wl,-T,$RODATA_FIRST_LD"
 BEARSSL_STATIC_FLAGS="$OPT $SIZE_FLAGS -ffile-prefix-map=$VENDOR_REAL=vendor -W -Wall"
 ARM64_MUSL=$VENDOR_REAL/musl-arm64
 
@@ -295,17 +304,32 @@ check_formats() {
 $bad"
 }
 
+# write_rodata_first_ld: RODATA_FIRST_LD, which moves .rodata (and the 4-byte .eh_frame
+# terminator) to the front of ld's default layout, before the page alignment that starts
+# the code; INSERT keeps the rest of the default script as it is.
+write_rodata_first_ld() {
+	mkdir -p "$(dirname "$RODATA_FIRST_LD")"
+	cat > "$RODATA_FIRST_LD" <<-'EOF'
+	SECTIONS
+	{
+	  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) KEEP (*(.eh_frame)) }
+	}
+	INSERT AFTER .relr.dyn;
+	EOF
+}
+
 # build_musl ARCH OUTFILE: the static, stripped binary for amd64 or arm64. Fails unless
 # it is static.
 build_musl() {
-	local arch=$1 out=$2 cc strip ar bear tmp
+	local arch=$1 out=$2 cc strip ar bear tmp ldflags
 	deps
 	version_defs
 	case $arch in
-	(amd64)	cc=$CC; strip=$STRIP; ar=gcc-ar; bear=$VENDOR/bearssl-musl ;;
+	(amd64)	cc=$CC; strip=$STRIP; ar=gcc-ar; bear=$VENDOR/bearssl-musl
+		ldflags=$AMD64_LDFLAGS; write_rodata_first_ld ;;
 	(arm64)	need_packages "$ARM64_PKGS"
 		cc=$(arm64_cc); strip=aarch64-linux-gnu-strip; ar=aarch64-linux-gnu-gcc-ar
-		bear=$VENDOR/bearssl-musl-arm64 ;;
+		bear=$VENDOR/bearssl-musl-arm64; ldflags= ;;
 	(*)	die "unknown architecture '$arch'" ;;
 	esac
 	[ -n "$LTO" ] || ar=ar
@@ -320,7 +344,7 @@ build_musl() {
 	# fmt.o is named, not left to the archive: LTO's symbol tables omit calls to
 	# builtins such as printf, so nothing would pull in the member that defines them.
 	# shellcheck disable=SC2086
-	$cc $STATIC_FLAGS $STATIC_LDFLAGS -o "$tmp" "build/musl-$arch/obj/main.o" \
+	$cc $STATIC_FLAGS $STATIC_LDFLAGS $ldflags -o "$tmp" "build/musl-$arch/obj/main.o" \
 	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
 	    $LDFLAGS ||
 		die "linking $out failed (see the linker's message above)"
@@ -556,7 +580,7 @@ release() {
 size_report() {
 	local o=build/musl-amd64
 	# shellcheck disable=SC2086
-	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/size.unstripped "$o/obj/main.o" "$o/obj/fmt.o" \
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS $AMD64_LDFLAGS -o build/size.unstripped "$o/obj/main.o" "$o/obj/fmt.o" \
 	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
 	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
 	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
