@@ -412,7 +412,7 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *server_name, int64_t deadlin
 	}
 	if (t->key_type == BR_KEYTYPE_RSA)
 		br_ssl_client_set_single_rsa(&c->sc, t->chain, t->chain_len, &t->rsa,
-		    br_rsa_pkcs1_sign_get_default());
+		    tls_rsa_pkcs1_sign);
 	else if (t->key_type == BR_KEYTYPE_EC)
 		br_ssl_client_set_single_ec(&c->sc, t->chain, t->chain_len, &t->ec,
 		    t->ec_usages, t->ec_issuer_key_type, &tls_ec,

@@ -149,7 +149,7 @@ static int
 rsa_key_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 {
 	static const unsigned char hash[32] = "carrier-lock key/cert match.....";
-	br_rsa_compute_modulus	 modulus = br_rsa_compute_modulus_get_default();
+	br_rsa_compute_modulus	 modulus = tls_rsa_compute_modulus;
 	unsigned char		*n = NULL, *sig = NULL, out[32];
 	size_t			 nlen;
 	int			 rc = -1;
@@ -162,12 +162,12 @@ rsa_key_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 	rc = 0;
 	if (!bigint_eq(n, nlen, pk->n, pk->nlen))
 		goto done;
-	if (br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, sizeof(hash), sk,
+	if (tls_rsa_pkcs1_sign(BR_HASH_OID_SHA256, hash, sizeof(hash), sk,
 	    sig) != 1) {
 		rc = -1;
 		goto done;
 	}
-	rc = br_rsa_pkcs1_vrfy_get_default()(sig, (sk->n_bitlen + 7) / 8, BR_HASH_OID_SHA256,
+	rc = tls_rsa_pkcs1_vrfy(sig, (sk->n_bitlen + 7) / 8, BR_HASH_OID_SHA256,
 	    sizeof(out), pk, out) == 1 && memcmp(out, hash, sizeof(out)) == 0;
 done:
 	free(n);

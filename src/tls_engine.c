@@ -135,7 +135,7 @@ tls_engine_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_rsavrfy(eng, br_rsa_pkcs1_vrfy_get_default());
+	br_ssl_engine_set_rsavrfy(eng, tls_rsa_pkcs1_vrfy);
 	br_ssl_engine_set_ec(eng, &tls_ec);
 	br_ssl_engine_set_ecdsa(eng, br_ecdsa_vrfy_asn1_get_default());
 	/*
@@ -152,7 +152,7 @@ tls_engine_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
 
 	br_x509_minimal_init(xc, &br_sha256_vtable, tas, n_tas);
-	br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+	br_x509_minimal_set_rsa(xc, tls_rsa_pkcs1_vrfy);
 	br_x509_minimal_set_ecdsa(xc, &tls_ec, br_ecdsa_vrfy_asn1_get_default());
 	br_x509_minimal_set_hash(xc, br_sha224_ID, &br_sha224_vtable);
 	br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
