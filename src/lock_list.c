@@ -14,6 +14,7 @@
 #include "lock_int.h"
 #include "log.h"
 #include "record.h"
+#include "timefmt.h"
 
 #define LIST_COLS	7	/* NAMESPACE NAME HOLDER HELD TOKEN TTL REASON */
 #define LIST_CELL	160	/* a cell's text, sanitised, cut with "..." */
@@ -38,23 +39,24 @@ is_lock(const struct kube_cm *cm)
 	return cm->holder != NULL || cm->fence != NULL;
 }
 
-/* Seconds since the epoch of a record's start-time ("2021-11-11 11:35:06.5 +0000 UTC"). */
+/*
+ * Seconds since the epoch of a record's start-time ("2021-11-11 11:35:06.5 +0000 UTC",
+ * Go's time.String of a UTC time), or 0 when it is not one: its date and time are read
+ * as the RFC 3339 "2021-11-11T11:35:06Z" they are.
+ */
 static int64_t
 start_epoch(const char *s)
 {
-	struct tm	tm;
-	int		y, mo, d, h, mi, sec;
+	char	buf[21];
+	int64_t	t;
 
-	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+	if (strlen(s) < 19 || s[10] != ' ')
 		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return (int64_t)timegm(&tm);
+	memcpy(buf, s, 19);
+	buf[10] = 'T';
+	buf[19] = 'Z';
+	buf[20] = '\0';
+	return timefmt_rfc3339(buf, 20, &t) == 0 ? t : 0;
 }
 
 /* "3m2s" for the seconds from then to now, or "" when either is unknown. */

@@ -5,8 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,52 +178,63 @@ b64url_decode(const char *s, size_t n, size_t *outlen, const char **why)
 	return out;
 }
 
-/* A JSON number (Go's json.Number) as whole seconds, fraction cut; -1 if not one. */
+/*
+ * A JSON number (Go's json.Number) as whole seconds, the fraction cut (towards zero) and
+ * the value clamped to +-1e15 (beyond any real exp; ms arithmetic cannot overflow);
+ * -1 if not one. Done on the digits, without floating point: the static binary's
+ * printf and scanf have none (fmt.h), and strtod alone would bring musl's 8 KiB of it.
+ */
+#define JSON_SECONDS_MAX	1000000000000000LL	/* 1e15 */
+
 static int
 json_seconds(const char *s, size_t n, int64_t *v)
 {
-	char	 tmp[64], *end;
-	double	 d;
-	size_t	 i = 0;
+	char	 digits[64];
+	size_t	 i = 0, nd = 0, k;
+	long	 e = 0, frac = 0, whole;
+	int	 neg = 0, eneg = 0;
+	int64_t	 acc = 0;
 
-	if (n == 0 || n >= sizeof(tmp))
+	if (n == 0 || n >= sizeof(digits))
 		return -1;
 	/* JSON's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-	if (s[i] == '-')
+	if (s[i] == '-') {
+		neg = 1;
 		i++;
+	}
 	if (i >= n || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < n &&
 	    s[i + 1] >= '0' && s[i + 1] <= '9'))
 		return -1;
 	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++;
+		digits[nd++] = s[i++];
 	if (i < n && s[i] == '.') {
 		if (++i >= n || s[i] < '0' || s[i] > '9')
 			return -1;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			digits[nd++] = s[i++];
+			frac++;
+		}
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		if (++i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
+			eneg = s[i++] == '-';
 		if (i >= n || s[i] < '0' || s[i] > '9')
 			return -1;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			if (e < 100000)
+				e = e * 10 + (s[i] - '0');
 			i++;
+		}
 	}
 	if (i != n)
 		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	errno = 0;
-	d = strtod(tmp, &end);
-	if (*end != '\0' || isnan(d))
-		return -1;
-	/* Beyond any real exp; clamped so that ms arithmetic cannot overflow. */
-	if (d > 1e15)
-		d = 1e15;
-	if (d < -1e15)
-		d = -1e15;
-	*v = (int64_t)d;
+	/* The value is digits x 10^(e - frac): its first "whole" digits are the integer part. */
+	whole = (long)nd + (eneg ? -e : e) - frac;
+	for (k = 0; whole > 0 && acc <= JSON_SECONDS_MAX; k++, whole--)
+		acc = acc * 10 + (k < nd ? digits[k] - '0' : 0);
+	if (acc > JSON_SECONDS_MAX)
+		acc = JSON_SECONDS_MAX;
+	*v = neg ? -acc : acc;
 	return 0;
 }
 
