@@ -35,3 +35,12 @@ clock_deadline(int64_t ms)
 		return CLOCK_NEVER;
 	return now + ms;
 }
+
+int64_t
+clock_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

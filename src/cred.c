@@ -127,15 +127,6 @@ cred_due(const struct cred *c)
 	return c->have ? c->due : clock_ms();
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 when a and b hold different bytes (either may be NULL). */
 static int
 bytes_differ(const void *a, size_t alen, const void *b, size_t blen)
@@ -153,7 +144,7 @@ due_for(int64_t expires)
 
 	if (expires <= 0)
 		return CLOCK_NEVER;
-	life = expires - wall_ms();
+	life = expires - clock_wall_ms();
 	if (life <= 0)
 		return clock_ms();	/* handed out expired: asked again for each request */
 	early = life / 2 < CRED_EARLY_MS ? life / 2 : CRED_EARLY_MS;
@@ -191,7 +182,7 @@ cred_current(struct cred *c, int64_t deadline, int rejected, const struct cred_v
 	c->due = due_for(nv.expires);
 	if (nv.expires > 0)
 		log_verbose("%s: credentials valid for %llds", nv.where,
-		    (long long)((nv.expires - wall_ms()) / 1000));
+		    (long long)((nv.expires - clock_wall_ms()) / 1000));
 	*changed = mask;
 	*out = &c->v;
 	return 0;

@@ -43,13 +43,6 @@ kcfg_strndup(const char *s, size_t n)
 	return d;
 }
 
-static int
-is_host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '-' || c == '.' || c == '_';
-}
-
 int
 kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
     const char *cluster, const char *url)
@@ -109,7 +102,7 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has no host",
 			    q, qc);
 		for (i = 0; h + i < h_end; i++)
-			if (!is_host_char(h[i]))
+			if (!text_host_char(h[i]))
 				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad "
 				    "character in host name", q, qc);
 	}

@@ -33,15 +33,6 @@
 
 #define OIDC_WELL_KNOWN	"/.well-known/openid-configuration"
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 wipe_free(char *s)
 {
@@ -222,7 +213,7 @@ id_fresh(const struct kcfg_oidc *o)
 	int64_t		 exp;
 
 	return o->id_token != NULL && jwt_exp(o->id_token, strlen(o->id_token), &exp,
-	    &why) == 0 && exp > 0 && exp * 1000 > now_ms() + CRED_EARLY_MS;
+	    &why) == 0 && exp > 0 && exp * 1000 > clock_wall_ms() + CRED_EARLY_MS;
 }
 
 /*
@@ -393,7 +384,7 @@ oidc_cred_get(const struct kcfg *k, int64_t deadline, int rejected, struct cred_
 	if (o->id_token != NULL && !rejected) {
 		if (token_exp(o, &exp_ms) != 0)
 			return -1;
-		fresh = exp_ms > now_ms() + CRED_EARLY_MS;
+		fresh = exp_ms > clock_wall_ms() + CRED_EARLY_MS;
 		if (!fresh)
 			log_verbose("%s: the id-token %s", o->where, exp_ms == 0 ?
 			    "has no exp" : "has expired or expires within a minute");
@@ -406,7 +397,7 @@ oidc_cred_get(const struct kcfg *k, int64_t deadline, int rejected, struct cred_
 		/* A new token's exp only schedules the next refresh; it is used regardless. */
 		if (token_exp(o, &exp_ms) != 0)
 			return -1;
-		if (exp_ms <= now_ms())
+		if (exp_ms <= clock_wall_ms())
 			exp_ms = 0;
 	}
 	/* A client certificate of the same user is sent along, as client-go does. */

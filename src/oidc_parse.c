@@ -33,13 +33,6 @@ dupn(const char *s, size_t n)
 	return d;
 }
 
-static int
-is_host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '-' || c == '.' || c == '_';
-}
-
 void
 oidc_url_free(struct oidc_url *u)
 {
@@ -111,7 +104,7 @@ oidc_url_parse(const char *url, struct oidc_url *u, const char **why)
 			return -1;
 		}
 		for (c = h; c < h_end; c++)
-			if (!is_host_char(*c)) {
+			if (!text_host_char(*c)) {
 				*why = "has a bad character in its host name";
 				return -1;
 			}

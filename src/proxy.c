@@ -28,13 +28,6 @@ static const struct {
 };
 
 static int
-is_host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '-' || c == '.' || c == '_';
-}
-
-static int
 hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -195,7 +188,7 @@ proxy_parse(const char *url, int lenient, struct proxy *p, const char **why)
 			return -1;
 		}
 		for (i = 0; h + i < h_end; i++)
-			if (!is_host_char(h[i])) {
+			if (!text_host_char(h[i])) {
 				*why = "bad character in host name";
 				return -1;
 			}

@@ -57,3 +57,10 @@ text_dns_name(const char *s, size_t max, int dots)
 	}
 	return 1;
 }
+
+int
+text_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_';
+}

@@ -25,4 +25,8 @@ int	text_pid(const char *s, long *pid);
  */
 int	text_dns_name(const char *s, size_t max, int dots);
 
+/* 1 for a byte a URL's host name may hold as Go's URL parser takes it (letters, digits,
+ * '-', '.', '_'), before the name itself is checked. */
+int	text_host_char(char c);
+
 #endif
