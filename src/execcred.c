@@ -12,6 +12,7 @@
 #include "kcfg.h"
 #include "log.h"
 #include "timefmt.h"
+#include "text.h"
 
 char *
 execcred_request(const struct kcfg *k, int interactive)
@@ -66,16 +67,6 @@ static int
 has_pem(const char *s)
 {
 	return strstr(s, "-----BEGIN ") != NULL;
-}
-
-/* A bearer token goes into an HTTP header: printable ASCII without spaces only. */
-static int
-token_ok(const char *t)
-{
-	for (; *t != '\0'; t++)
-		if (*t <= 0x20 || *t >= 0x7f)
-			return 0;
-	return 1;
 }
 
 /*
@@ -173,7 +164,7 @@ execcred_parse(const char *buf, size_t len, const char *api_version,
 		    cert ? "clientKeyData" : "clientCertificateData");
 		goto done;
 	}
-	if (tok != NULL && !token_ok(tok)) {
+	if (tok != NULL && !text_token_ok(tok)) {
 		fail(why, whysz, "reply's status.token holds spaces or control characters");
 		goto done;
 	}

@@ -325,16 +325,6 @@ kcfg_user_exec(struct kcfg *k, const struct kcfg_file *f, const char *name,
 	return kcfg_exec_parse(k, f, name, e, line);
 }
 
-/* A bearer token goes into an HTTP header: printable ASCII without spaces only. */
-static int
-kcfg_token_ok(const char *t)
-{
-	for (; *t != '\0'; t++)
-		if (*t <= 0x20 || *t >= 0x7f)
-			return 0;
-	return 1;
-}
-
 int
 kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
     const struct yaml_node *u)
@@ -382,7 +372,7 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return kcfg_err(f, tok != NULL ? tline : fline, "%s sets both %s and an "
 		    "auth-provider; use one", what, tok != NULL ? "token" : "tokenFile");
 	if (tok != NULL) {
-		if (!kcfg_token_ok(tok))
+		if (!text_token_ok(tok))
 			return kcfg_err(f, tline, "token of %s holds spaces or control characters",
 			    what);
 		return (k->token = kcfg_strndup(tok, strlen(tok))) == NULL ? -1 : 0;
@@ -396,7 +386,7 @@ kcfg_user_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		    kcfg_q(qp, sizeof(qp), full), why);
 	k->token = (char *)buf;
 	kcfg_trim(k->token, &len);
-	if (len == 0 || !kcfg_token_ok(k->token) || strlen(k->token) != len)
+	if (len == 0 || !text_token_ok(k->token) || strlen(k->token) != len)
 		return kcfg_err(f, fline, "tokenFile of %s: %s is empty or holds spaces or "
 		    "control characters", what, kcfg_q(qp, sizeof(qp), full));
 	return 0;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "oidc.h"
 #include "yaml.h"
+#include "text.h"
 
 static void
 wipe_free(char *s)
@@ -60,16 +61,6 @@ dup_to(char **dst, const char *s)
 		return -1;
 	}
 	return 0;
-}
-
-/* A token goes into an HTTP header: printable ASCII without spaces. */
-static int
-token_ok(const char *t)
-{
-	for (; *t != '\0'; t++)
-		if (*t <= 0x20 || *t >= 0x7f)
-			return 0;
-	return 1;
 }
 
 /* Keeps the file's bytes for the write-back, when the entry can be edited in them. */
@@ -175,11 +166,11 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		    kcfg_q(qi, sizeof(qi), issuer), where, why);
 	}
 	oidc_url_free(&u);
-	if (idt != NULL && !token_ok(idt))
+	if (idt != NULL && !text_token_ok(idt))
 		return kcfg_err(f, tl, "id-token of %s holds spaces or control characters", where);
 	if (idt != NULL && jwt_exp(idt, strlen(idt), &exp, &why) != 0)
 		return kcfg_err(f, tl, "id-token of %s is %s", where, why);
-	if (rt != NULL && !token_ok(rt))
+	if (rt != NULL && !text_token_ok(rt))
 		return kcfg_err(f, rl, "refresh-token of %s holds spaces or control characters",
 		    where);
 	if (idt == NULL && rt == NULL)

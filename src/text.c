@@ -64,3 +64,12 @@ text_host_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	    c == '-' || c == '.' || c == '_';
 }
+
+int
+text_token_ok(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if (*t <= 0x20 || *t >= 0x7f)
+			return 0;
+	return 1;
+}

@@ -29,4 +29,8 @@ int	text_dns_name(const char *s, size_t max, int dots);
  * '-', '.', '_'), before the name itself is checked. */
 int	text_host_char(char c);
 
+/* 1 when the NUL-terminated t may go into an HTTP header as a bearer token: printable
+ * ASCII without spaces (a kubeconfig's, a plugin's or an issuer's). */
+int	text_token_ok(const char *t);
+
 #endif
