@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""carrier-lock side by side with the locks users would otherwise write (issue 14), on one
+local cluster, in one run, interleaved (ours, peer, ours, peer) so that a noisy machine
+hits both alike. Run by `./build.sh bench [--quick]`; writes docs/BENCHMARKS.md and
+docs/bench-latency-load.png.
+
+  python3 bench/compare.py [--quick] [--cluster-dir DIR] [--scenarios 1,2,...] [--out MD]
+
+Needs ./carrier-lock, bench/peers built into build/peers (build.sh bench does both), the
+test cluster's binaries, /usr/bin/time (Debian `time`: peak RSS; CPU time comes from
+wait4(2)) and gnuplot (Debian `gnuplot-nox`) for the plot.
+Scenarios (bench/README.md has the definitions):
+  1 footprint  2 uncontended  3 handoff  4 waiting load  5 contention  6 the plot
+--quick is a smoke run (small N, short windows) that checks the harness works; its
+numbers mean nothing.
+"""
+import argparse
+import json
+import os
+import pathlib
+import platform
+import random
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import metrics as metrics_mod  # noqa: E402
+import report  # noqa: E402
+import tools as T  # noqa: E402
+
+FULL = dict(rss_runs=5, pairs=50, handoff_ns=[1, 10, 50], handoffs=25,
+            baseline_s=20, wait_clients=50, wait_ours_s=120, wait_peer_s=30,
+            steady_after_s=15, cont_clients=50, cont_takes=10, cont_cap_s=60)
+QUICK = dict(rss_runs=1, pairs=3, handoff_ns=[1, 3], handoffs=3,
+             baseline_s=3, wait_clients=4, wait_ours_s=8, wait_peer_s=5,
+             steady_after_s=4, cont_clients=4, cont_takes=2, cont_cap_s=10)
+
+
+def log(msg):
+    print(f"bench: {time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+class LoadSampler(threading.Thread):
+    """The machine's 1-minute load average every 5 s, for the report."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples, self.stop = [], threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self.stop.wait(5)
+
+    def mark(self):
+        return len(self.samples)
+
+    def since(self, mark):
+        s = self.samples[mark:] or self.samples[-1:]
+        return dict(min=min(s), max=max(s), median=sorted(s)[len(s) // 2]) if s else {}
+
+
+class Bench:
+    def __init__(self, args, p):
+        self.args, self.p = args, p
+        self.results = {"quick": args.quick, "params": p, "scenarios": {}}
+        self.load = LoadSampler()
+
+    # -- setup ---------------------------------------------------------------------------
+    def setup(self, cdir):
+        env_file = pathlib.Path(cdir) / "env"
+        cenv = {}
+        for line in env_file.read_text().splitlines():
+            w = shlex.split(line, comments=True)
+            if len(w) == 2 and w[0] == "export":
+                k, v = w[1].split("=", 1)
+                cenv[k] = v
+        self.cdir = cdir
+        kc = cenv["KUBECONFIG"]
+        home = REPO / "build" / "bench" / "home"     # kubectl's discovery cache lives here
+        home.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, KUBECONFIG=kc, KUBECTL=cenv["KUBECTL_BIN"], HOME=str(home))
+        self.env = env
+        self.kubectl = cenv["KUBECTL_BIN"]
+        peers = REPO / "build" / "peers"
+        self.ours = T.CarrierLock(env, self.args.bin, kc)
+        self.peers = [T.Kubectl(env, str(HERE / "peers" / "kubectl-lock.sh"), self.kubectl),
+                      T.CmLock(env, str(peers / "cmlock"), kc, self.kubectl),
+                      T.LeaderElection(env, str(peers / "lelock"), kc, self.kubectl, False),
+                      T.LeaderElection(env, str(peers / "lelock"), kc, self.kubectl, True)]
+        self.m = metrics_mod.Metrics(cdir, cenv["CLUSTER_SERVER"],
+                                     os.path.join(cdir, "kube-apiserver.pid"))
+        self.results["machine"] = machine()
+        self.results["versions"] = versions(self)
+        self.results["tools"] = {t.key: t.label for t in [self.ours, *self.peers]}
+        self.results["order"] = [t.key for t in [self.ours, *self.peers]]
+
+    def save(self):
+        out = pathlib.Path(self.args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.results, indent=1))
+        report.write(self.results, self.args.out, self.args.png, self.args.command)
+
+    def scenario(self, num, key, fn):
+        if str(num) not in self.args.scenarios.split(","):
+            return
+        log(f"scenario {num}: {key}")
+        mark, t0 = self.load.mark(), time.monotonic()
+        r = fn()
+        r["seconds"] = round(time.monotonic() - t0, 1)
+        r["load"] = self.load.since(mark)
+        self.results["scenarios"][key] = r
+        self.save()
+        log(f"scenario {num} done in {r['seconds']} s")
+
+    def uniq(self, prefix):
+        self._n = getattr(self, "_n", 0) + 1
+        return f"b{self._n}-{prefix}"
+
+    # -- 1 footprint ---------------------------------------------------------------------
+    def peak_rss(self, t, argv, in_process=False):
+        """Peak RSS in KiB of ARGV run under GNU time (the child of a small process: a
+        child forked from this Python would count Python's pages until its exec). For a
+        leader-election holder: until "acquired", then SIGTERM to it, which releases."""
+        out = tempfile.NamedTemporaryFile(prefix="cl-bench-rss.", delete=False).name
+        p = T.Proc(["/usr/bin/time", "-f", "%M", "-o", out, *argv], self.env, line=in_process)
+        if in_process:
+            if not p.wait_line():
+                raise RuntimeError(f"{t.key}: no \"acquired\" under time")
+            kids = open(f"/proc/{p.popen.pid}/task/{p.popen.pid}/children").read().split()
+            os.kill(int(kids[0]), signal.SIGTERM)
+        if p.wait() != 0:
+            raise RuntimeError(f"{t.key}: {argv[1]} under time exited {p.status}")
+        kib = int(open(out).read().split()[-1])
+        os.unlink(out)
+        return kib
+
+    def footprint(self):
+        sizes = {"carrier-lock": os.path.getsize(self.args.bin),
+                 "kubectl": os.path.getsize(self.kubectl),
+                 "cm": os.path.getsize(self.peers[1].bin),
+                 "le-default": os.path.getsize(self.peers[2].bin)}
+        sizes["le-tuned"] = sizes["le-default"]
+        rss = {}
+        for _ in range(self.p["rss_runs"]):
+            for t in [self.ours, *self.peers]:
+                name = self.uniq("rss")
+                r = rss.setdefault(t.key, {"query": [], "acquire": [], "release": []})
+                if t.in_process:    # one process from acquire to release
+                    r["acquire"].append(self.peak_rss(t, t.acquire_argv(name, "rss"), True))
+                else:
+                    r["acquire"].append(self.peak_rss(t, t.acquire_argv(name, "rss")))
+                    if hasattr(t, "query_argv"):
+                        r["query"].append(self.peak_rss(t, t.query_argv(name)))
+                    r["release"].append(self.peak_rss(t, t.release_argv(name, "rss")))
+                t.cleanup(name)
+        return {"sizes": sizes, "rss_kib": rss}
+
+    # -- 2 uncontended -------------------------------------------------------------------
+    def pair(self, t):
+        name = self.uniq("pair")
+        held, p, t_acq = t.acquire(name, "solo")
+        rel = t.release(held)
+        if t.in_process:
+            wall, cpu = rel.t_end - p.t0, rel.cpu
+        else:
+            wall, cpu = (p.t_end - p.t0) + (rel.t_end - rel.t0), p.cpu + rel.cpu
+        t.cleanup(name)
+        return wall, cpu
+
+    def uncontended(self):
+        res = {t.key: {"wall": [], "cpu": []} for t in [self.ours, *self.peers]}
+        for _ in range(self.p["pairs"]):
+            for peer in self.peers:
+                for t in (self.ours, peer):
+                    w, c = self.pair(t)
+                    res[t.key]["wall"].append(w)
+                    res[t.key]["cpu"].append(c)
+        return res
+
+    # -- 3 handoff -----------------------------------------------------------------------
+    def handoff_block(self, t, n, count):
+        """N waiters, COUNT handoffs. Returns the latencies, the block's window (all its
+        requests) and the server's requests/s while the N only waited (between handoffs:
+        from just after the replacement waiter started to the next release)."""
+        name = self.uniq(f"h{n}")
+        held, _, _ = t.acquire(name, "h0")
+        w = T.Waiters(t, name)
+        lat, wait_req, wait_s = [], 0.0, 0.0
+        try:
+            for i in range(n):
+                w.add(f"w{i}")
+            time.sleep(1 + 0.06 * n)     # every waiter started and waiting
+            a = self.m.sample()
+            for h in range(count):
+                s0 = self.m.sample()
+                time.sleep(random.uniform(0.1, 0.6))    # a random phase of any poll
+                s1 = self.m.sample()
+                quiet = self.m.window(s0, s1)
+                wait_req += quiet.requests
+                wait_s += quiet.seconds
+                rel = t.release(held)
+                held, t_acq = w.next(timeout=120)
+                lat.append(t_acq - rel.t_end)
+                w.add(f"r{h}")                          # N waiters again
+            win = self.m.window(a, self.m.sample(), scrapes=2 * count)
+        finally:
+            w.stop()
+            try:
+                t.release(held)
+            except RuntimeError:
+                pass
+            t.cleanup(name)
+        return lat, win, wait_req, wait_s
+
+    def handoff(self):
+        res = {}
+        for n in self.p["handoff_ns"]:
+            for peer in self.peers:
+                for t in (self.ours, peer):
+                    lat, win, wq, ws = self.handoff_block(t, n, self.p["handoffs"])
+                    r = res.setdefault(t.key, {}).setdefault(
+                        str(n), {"lat": [], "requests": 0.0, "seconds": 0.0,
+                                 "wait_requests": 0.0, "wait_seconds": 0.0})
+                    r["lat"] += lat
+                    r["requests"] += win.requests
+                    r["seconds"] += win.seconds
+                    r["wait_requests"] += wq
+                    r["wait_seconds"] += ws
+                    log(f"  handoff {t.key} N={n}: median "
+                        f"{sorted(lat)[len(lat) // 2] * 1000:.1f} ms, "
+                        f"{wq / ws:.1f} req/s waiting, {win.requests / len(lat):.1f} req/handoff")
+        return res
+
+    # -- 4 waiting load ------------------------------------------------------------------
+    def wait_block(self, t, seconds):
+        n, steady = self.p["wait_clients"], self.p["steady_after_s"]
+        name = self.uniq("wait")
+        held, _, _ = t.acquire(name, "holder")
+        w = T.Waiters(t, name)
+        try:
+            a = self.m.sample()
+            for i in range(n):
+                w.add(f"w{i}")
+            time.sleep(max(0, steady - (time.monotonic() - a.t)))
+            mid = self.m.sample()
+            time.sleep(max(0, seconds - (time.monotonic() - a.t)))
+            b = self.m.sample()
+            if not w.got.empty():
+                raise RuntimeError(f"{t.key}: a waiter took a held lock")
+        finally:
+            w.stop()
+            t.release(held)
+            t.cleanup(name)
+        whole, tail = self.m.window(a, b), self.m.window(mid, b)
+        return {"clients": n, "seconds": whole.seconds,
+                "per_client_min": whole.requests / n / (whole.seconds / 60),
+                "steady_per_client_min": tail.requests / n / (tail.seconds / 60),
+                "steady_seconds": tail.seconds,
+                "verbs": whole.verbs_text(), "server_cpu_s": whole.cpu,
+                "server_cpu_per_min": whole.cpu / (whole.seconds / 60)}
+
+    def waiting(self):
+        res = {self.ours.key: self.wait_block(self.ours, self.p["wait_ours_s"])}
+        log(f"  waiting {self.ours.key}: {res[self.ours.key]['per_client_min']:.2f} req/client/min")
+        for peer in self.peers:
+            res[peer.key] = self.wait_block(peer, self.p["wait_peer_s"])
+            log(f"  waiting {peer.key}: {res[peer.key]['per_client_min']:.2f} req/client/min")
+        return res
+
+    # -- 5 contention --------------------------------------------------------------------
+    def contention_block(self, t):
+        c, k, cap = self.p["cont_clients"], self.p["cont_takes"], self.p["cont_cap_s"]
+        name = self.uniq("cont")
+        logdir = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench-cont."))
+        procs = []
+        a = self.m.sample()
+        for i in range(c):
+            one = " ".join(shlex.quote(x) for x in t.run_argv(name, f"c{i}", ["true"]))
+            script = (f"i=0; while [ $i -lt {k} ]; do {one} || exit 1; echo x >> "
+                      f"{logdir}/c{i}; i=$((i + 1)); done")
+            procs.append(T.Proc(["sh", "-c", script], self.env))
+        deadline = a.t + cap
+        capped = False
+        for p in procs:
+            left = deadline - time.monotonic()
+            try:
+                p.popen.wait(timeout=max(0.01, left))
+            except subprocess.TimeoutExpired:
+                capped = True
+                break
+        t_end = time.monotonic()
+        if capped:
+            for p in procs:
+                p.kill(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.popen.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill(signal.SIGKILL)
+                    p.popen.wait()
+        win = self.m.window(a, self.m.sample())
+        done = sum(len(f.read_text().split()) for f in logdir.glob("c*"))
+        failed = sum(1 for p in procs if p.popen.returncode not in (0, None) and not capped)
+        t.cleanup(name)
+        secs = t_end - a.t
+        return {"clients": c, "takes": k, "done": done, "capped": capped, "failed": failed,
+                "seconds": secs, "rate": done / secs if secs else 0,
+                "projected_s": c * k / (done / secs) if done else None,
+                "conflicts_per": win.conflicts / done if done else None,
+                "requests_per": win.requests / done if done else None,
+                "verbs": win.verbs_text()}
+
+    def contention(self):
+        res = {}
+        for i, peer in enumerate(self.peers):
+            if i % 2 == 0:
+                res.setdefault(self.ours.key, []).append(self.contention_block(self.ours))
+            res[peer.key] = self.contention_block(peer)
+            log(f"  contention {peer.key}: {res[peer.key]['rate']:.2f}/s")
+        return res
+
+    def run(self):
+        self.load.start()
+        self.scenario(0, "baseline", lambda: {"window": vars_of(
+            self.m.measure_baseline(self.p["baseline_s"]))})
+        self.scenario(1, "footprint", self.footprint)
+        self.scenario(2, "uncontended", self.uncontended)
+        self.scenario(3, "handoff", self.handoff)
+        self.scenario(4, "waiting", self.waiting)
+        self.scenario(5, "contention", self.contention)
+        self.load.stop.set()
+        self.results["load_all"] = self.load.since(0)
+        self.save()
+
+
+def vars_of(w):
+    return {"seconds": w.seconds, "by_verb": w.by_verb, "cpu": w.cpu}
+
+
+def machine():
+    model = "unknown"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem = open("/proc/meminfo").readline().split()[1]
+    return {"cpu": model, "cores": os.cpu_count(), "mem_gib": round(int(mem) / 2**20, 1),
+            "kernel": platform.release(), "load_at_start": os.getloadavg()}
+
+
+def versions(b):
+    def out(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, env=b.env,
+                                  timeout=30).stdout.strip()
+        except OSError:
+            return "?"
+    gomod = (HERE / "peers" / "go.mod").read_text()
+    cg = next((l.split()[1] for l in gomod.splitlines() if l.strip().startswith("k8s.io/client-go")), "?")
+    return {"carrier-lock": out([b.args.bin, "--version"]).splitlines()[0:1],
+            "kubectl": [kube_pin()],
+            # Built from modules, the binaries report v0.0.0-master: the pin is the version.
+            "server": [kube_pin()],
+            "client-go": cg, "go": out(["go", "version"])}
+
+
+def kube_pin():
+    mod = (REPO / "tests/cluster/go/kube/go.mod").read_text()
+    v = next((l.split()[2] for l in mod.splitlines() if l.startswith("require k8s.io/kubernetes")), "?")
+    return f"{v} (tests/cluster/go/kube/go.mod)"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smoke run: small N, short windows")
+    ap.add_argument("--cluster-dir", help="use this running cluster (up.sh DIR) instead of a new one")
+    ap.add_argument("--scenarios", default="0,1,2,3,4,5")
+    ap.add_argument("--bin", default=os.environ.get("CARRIER_LOCK_BIN", str(REPO / "carrier-lock")))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--png", default=None)
+    ap.add_argument("--json", default=str(REPO / "build" / "bench" / "results.json"))
+    args = ap.parse_args()
+    # A smoke run never overwrites the committed figures.
+    if args.out is None:
+        args.out = str(REPO / ("build/bench/BENCHMARKS.md" if args.quick else "docs/BENCHMARKS.md"))
+    if args.png is None:
+        args.png = str(REPO / ("build/bench/bench-latency-load.png" if args.quick
+                               else "docs/bench-latency-load.png"))
+    args.command = "./build.sh bench" + (" --quick" if args.quick else "")
+    b = Bench(args, QUICK if args.quick else FULL)
+    if args.cluster_dir:
+        b.setup(args.cluster_dir)
+        b.run()
+        return
+    d = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench.")) / "c"
+    r = subprocess.run([str(REPO / "tests/cluster/up.sh"), str(d)], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"bench: up.sh failed:\n{r.stdout}{r.stderr}")
+    try:
+        b.setup(str(d))
+        b.run()
+    finally:
+        subprocess.run([str(REPO / "tests/cluster/down.sh"), str(d)], capture_output=True)
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
