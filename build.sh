@@ -15,6 +15,10 @@
 #   ./build.sh size          ./carrier-lock, then where its bytes go (ours, BearSSL, musl)
 #   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
 #                            (tests/soak/soak.py ARGS: --quick ~1 min, default ~12 min)
+#   ./build.sh bench [ARGS]  ./carrier-lock and the peers (bench/peers: client-go from the
+#                            Go module proxy, into build/peers), then bench/compare.py ARGS
+#                            on a cluster of its own: docs/BENCHMARKS.md and its plot
+#                            (--quick: a smoke run into build/bench/, numbers meaningless)
 #
 # Environment: CC (static build, default musl-gcc), HOST_CC (sanitizer builds, default cc),
 # FUZZ_CC (default clang), CFLAGS and LDFLAGS (appended), STRIP (default strip),
@@ -622,6 +626,40 @@ size_report() {
 	say "./carrier-lock: $(stat -c %s carrier-lock) bytes of 262144 (256 KiB)"
 }
 
+# ---------------------------------------------------------------------------------------
+# Benchmarks: carrier-lock against the locks users write instead (issue 14, bench/README.md).
+# ---------------------------------------------------------------------------------------
+# GNU time measures peak RSS; gnuplot draws the plot.
+BENCH_PKGS="time gnuplot-nox"
+
+# The peers from bench/peers (their own Go module: client-go pinned in go.mod, go.sum
+# committed) into build/peers, unless build/peers/stamp says they were built from the same
+# sources with the same Go.
+build_peers() {
+	local out=$ROOT/build/peers stamp
+	command -v go >/dev/null || die "bench: go is not installed (the peers need Go >= 1.26)"
+	stamp=$(cd bench/peers && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) |
+	    LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)-$(go env GOVERSION)
+	if [ -x "$out/cmlock" ] && [ -x "$out/lelock" ] &&
+	    [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+		say "peers in build/peers are up to date"
+		return
+	fi
+	say "building the peers (bench/peers, client-go from the Go module proxy)"
+	mkdir -p "$out"
+	(cd bench/peers && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
+	    go build -trimpath -ldflags=-s -o "$out/" ./cmlock ./lelock) ||
+		die "building the peers failed"
+	echo "$stamp" > "$out/stamp"
+}
+
+run_bench() {
+	need_packages "$BENCH_PKGS"
+	build_static
+	build_peers
+	exec python3 bench/compare.py "$@"
+}
+
 case ${1:-static} in
 (static)	build_static ;;
 (asan)		build_asan ;;
@@ -633,6 +671,7 @@ case ${1:-static} in
 (release)	release ;;
 (size)		build_static; size_report ;;
 (soak)		shift; build_static; exec python3 tests/soak/soak.py "$@" ;;
+(bench)		shift; run_bench "$@" ;;
 (-h|--help|help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 (*)		die "unknown mode '$1' (try: ./build.sh --help)" ;;
 esac

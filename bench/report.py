@@ -138,8 +138,8 @@ def write(res, out, png, command):
                  "all requests of the block (waiting, releases, acquires, new waiters' "
                  "starts) over its handoffs. Each release comes 0.1-0.6 s "
                  "(uniformly random) after the previous handoff, so pollers are caught at "
-                 f"every phase. {p.get('handoffs')} handoffs per block; carrier-lock runs a "
-                 "block next to each peer's.\n")
+                 f"every phase. {p.get('handoffs')} handoffs per block; blocks run in the order "
+                 "carrier-lock, kubectl, cm, carrier-lock, le-default, le-tuned at each N.\n")
         for n in p.get("handoff_ns", []):
             n = str(n)
             if OURS not in h or n not in h[OURS]:
@@ -234,6 +234,9 @@ def write(res, out, png, command):
     pathlib.Path(out).write_text("\n".join(L) + "\n")
 
 
+COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
+
+
 def wait_rps(r):
     """Requests/s the server served while the N only waited (between handoffs)."""
     return r["wait_requests"] / r["wait_seconds"] if r.get("wait_seconds") else float("nan")
@@ -254,17 +257,19 @@ def plot(h, labels, order, png):
                 rps = wait_rps(r)
                 rows.append(f"{max(rps, 0.01):.4f} {pct(r['lat'], 0.5) * 1000:.3f} N={n}")
             data.write_text("\n".join(rows) + "\n")
-            plots.append(f"'{data}' using 1:2 with linespoints lw 2 pt 7 title '{labels[k]}'")
+            color = COLORS[i % len(COLORS)]
+            plots.append(f"'{data}' using 1:2 with linespoints lw 2 pt 7 lc rgb '{color}' "
+                         f"title '{labels[k]}'")
             plots.append(f"'{data}' using 1:2:3 with labels offset 1.2,0.6 font ',8' notitle")
         script = "\n".join([
             "set terminal pngcairo size 1000,650 font 'sans,10'" if has_pngcairo() else
             "set terminal png size 1000,650",
             f"set output '{png}'",
             "set logscale xy",
-            "set xlabel 'API server requests per second during the handoffs'",
+            "set xlabel 'API server requests per second while the N waiters wait'",
             "set ylabel 'median handoff latency (ms)'",
             "set title 'Handoff latency against the load on the API server (N = waiters)'",
-            "set key outside right",
+            "set key top right",
             "set grid",
             "plot " + ", ".join(plots)])
         pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
