@@ -8,7 +8,8 @@
 #  4. unit tests and fuzz-corpus replays, under the sanitizers;
 #  5. the integration suite against a real local kube-apiserver + etcd, first with the
 #     static binary, then the core of it (the actions, the process boundary, ownership)
-#     again with the sanitizer build.
+#     again with the sanitizer build;
+#  6. the benchmark's smoke run (./build.sh bench --quick: bench/README.md).
 # Ends with one line "total: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,16 @@ CARRIER_LOCK_BIN=$PWD/build/asan/carrier-lock python3 -m pytest -q -p no:cachepr
 	tests/test_oidc.py 2>&1 |
 	tee "$log/pytest-asan" || status=1
 count "$log/pytest-asan"
+
+# The benchmark's smoke run (about a minute): that the harness, the peers and the report
+# work, never its numbers (./build.sh bench without --quick is the benchmark).
+if ./build.sh bench --quick > "$log/bench" 2>&1; then
+	passed=$((passed + 1))
+else
+	tail -n 40 "$log/bench"
+	failed=$((failed + 1))
+	status=1
+fi
 
 [ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "total: $passed passed, $failed failed"
