@@ -629,8 +629,9 @@ size_report() {
 # ---------------------------------------------------------------------------------------
 # Benchmarks: carrier-lock against the locks users write instead (issue 14, bench/README.md).
 # ---------------------------------------------------------------------------------------
-# GNU time measures peak RSS; gnuplot draws the plot.
-BENCH_PKGS="time gnuplot-nox"
+# GNU time measures peak RSS, gnuplot draws the plot, strace times one acquire's waits
+# (perf, for its CPU profile, is used when installed: it must match the kernel).
+BENCH_PKGS="time gnuplot-nox strace"
 
 # The peers from bench/peers (their own Go module: client-go pinned in go.mod, go.sum
 # committed) into build/peers, unless build/peers/stamp says they were built from the same
@@ -654,9 +655,16 @@ build_peers() {
 }
 
 run_bench() {
+	local o=build/musl-amd64
 	need_packages "$BENCH_PKGS"
 	build_static
 	build_peers
+	# The same link without strip, for perf's symbols (bench/anatomy.py).
+	mkdir -p build/bench
+	# shellcheck disable=SC2086
+	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/bench/carrier-lock.unstripped "$o/obj/main.o" \
+	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
+		die "linking build/bench/carrier-lock.unstripped failed"
 	exec python3 bench/compare.py "$@"
 }
 

@@ -11,6 +11,7 @@ test cluster's binaries, /usr/bin/time (Debian `time`: peak RSS; CPU time comes 
 wait4(2)) and gnuplot (Debian `gnuplot-nox`) for the plot.
 Scenarios (bench/README.md has the definitions):
   1 footprint  2 uncontended  3 handoff  4 waiting load  5 contention  6 the plot
+  7 the profile of one acquire (bench/anatomy.py)
 --quick is a smoke run (small N, short windows) that checks the harness works; its
 numbers mean nothing.
 """
@@ -32,6 +33,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import metrics as metrics_mod  # noqa: E402
+import anatomy  # noqa: E402
 import report  # noqa: E402
 import tools as T  # noqa: E402
 
@@ -347,6 +349,8 @@ class Bench:
         self.scenario(3, "handoff", self.handoff)
         self.scenario(4, "waiting", self.waiting)
         self.scenario(5, "contention", self.contention)
+        self.scenario(7, "profile", lambda: anatomy.run(
+            self.env, self.args.bin, self.args.unstripped, self.cdir, self.args.quick))
         self.load.stop.set()
         self.results["load_all"] = self.load.since(0)
         self.save()
@@ -394,7 +398,9 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: small N, short windows")
     ap.add_argument("--cluster-dir", help="use this running cluster (up.sh DIR) instead of a new one")
-    ap.add_argument("--scenarios", default="0,1,2,3,4,5",
+    ap.add_argument("--unstripped", default=str(REPO / "build" / "bench" / "carrier-lock.unstripped"),
+                    help="the same build with symbols, for perf (scenario 7)")
+    ap.add_argument("--scenarios", default="0,1,2,3,4,5,7",
                     help="which to run (0 is the idle baseline the others subtract)")
     ap.add_argument("--bin", default=os.environ.get("CARRIER_LOCK_BIN", str(REPO / "carrier-lock")))
     ap.add_argument("--out", default=None)

@@ -227,6 +227,40 @@ def write(res, out, png, command):
         else:
             L.append("(gnuplot was not found: no plot.)\n")
 
+    if "profile" in sc:
+        pr = sc["profile"]
+        L.append("## 7. Anatomy of one uncontended acquire\n")
+        L.append("`query` (process start, kubeconfig, TCP, TLS 1.2 handshake, one GET) by "
+                 "the kind of client credential, medians, interleaved:\n")
+        L.append("| credential | wall | CPU (user + sys) |")
+        L.append("| --- | ---: | ---: |")
+        for k, r in pr["query"].items():
+            L.append(f"| {k} | {ms(r['wall'])} | {ms(r['cpu'])} |")
+        st = pr.get("strace")
+        if st:
+            L.append("\n`strace -ttt -T` of acquires (RSA client certificate; medians; strace "
+                     "slows every system call, so the phases are longer than untraced), "
+                     "phases as the system calls mark them:\n")
+            L.append("| start (exec, signals, identity) | kubeconfig read, parsed, client key "
+                     "checked | TCP + TLS handshake | requests | total | longest wait in "
+                     "poll() | requests sent |")
+            L.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            L.append(f"| {ms(st['start'])} | {ms(st['kubeconfig'])} | {ms(st['handshake'])} | "
+                     f"{ms(st['requests'])} | {ms(st['total'])} | {ms(st['longest_wait'])} | "
+                     f"{st['nrequests']:.0f} |")
+        pf = pr.get("perf")
+        if pf:
+            L.append("\nThe client's CPU by what it does (`perf record` over acquire + release "
+                     "pairs, an unstripped build of the same sources; symbol names sorted "
+                     "into kinds):\n")
+            L.append("| share of samples | what |")
+            L.append("| ---: | --- |")
+            for k, v in sorted(pf["shares"].items(), key=lambda kv: -kv[1]):
+                L.append(f"| {v:.0f}% | {k} |")
+            L.append("\nTop symbols: " + ", ".join(f"`{s}` {p:.1f}%" for s, p in pf["top"]) +
+                     ".\n")
+        L.append("")
+
     analysis = HERE / "analysis.md"
     if analysis.exists() and not res.get("quick"):
         L.append(analysis.read_text())
