@@ -118,8 +118,14 @@ class Bench:
             return
         log(f"scenario {num}: {key}")
         mark, t0 = self.load.mark(), time.monotonic()
-        r = fn()
-        r["seconds"] = round(time.monotonic() - t0, 1)
+        try:
+            r = fn()
+        except Exception as e:      # the next scenarios still run; the report says so
+            log(f"scenario {num} failed: {e!r}")
+            self.results.setdefault("failed", {})[key] = repr(e)
+            self.failed = True
+            self.sweep()
+            return
         r["load"] = self.load.since(mark)
         self.results["scenarios"][key] = r
         self.save()
@@ -354,6 +360,8 @@ class Bench:
         self.load.stop.set()
         self.results["load_all"] = self.load.since(0)
         self.save()
+        if getattr(self, "failed", False):
+            sys.exit("bench: some scenarios failed (see above and the report)")
 
 
 def vars_of(w):

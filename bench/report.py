@@ -84,6 +84,8 @@ def write(res, out, png, command):
     L.append(f"**Reproduce:** `{command}` (a fresh cluster of its own; "
              "`python3 bench/compare.py --scenarios 2,3` runs a subset).\n")
     p = res.get("params", {})
+    for k, e in res.get("failed", {}).items():
+        L.append(f"**Scenario {k} failed in this run:** `{e}`\n")
     L.append("Tools: " + "; ".join(f"`{k}` = {labels[k]}" for k in order) + ".\n")
 
     if "footprint" in sc:
