@@ -88,6 +88,16 @@ def write(res, out, png, command):
         L.append(f"**Scenario {k} failed in this run:** `{e}`\n")
     L.append("Tools: " + "; ".join(f"`{k}` = {labels[k]}" for k in order) + ".\n")
 
+    t = targets(res)
+    if t:
+        L.append("## Targets (issue 14)\n")
+        L.append("Computed from the tables below; each miss is explained in \"What bounds it\" at the end.\n")
+        L.append("| target | measured | |")
+        L.append("| --- | --- | --- |")
+        for name, measured, ok in t:
+            L.append(f"| {name} | {measured} | {'met' if ok else '**missed**'} |")
+        L.append("")
+
     if "footprint" in sc:
         f = sc["footprint"]
         L.append("## 1. Footprint\n")
@@ -272,6 +282,64 @@ def write(res, out, png, command):
 
 
 COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
+
+
+def targets(res):
+    """(target, measured text, met) rows for the scenarios the run has."""
+    sc, rows = res["scenarios"], []
+    h = sc.get("handoff")
+    if h and OURS in h:
+        for n in sorted(h[OURS], key=int):
+            om = pct(h[OURS][n]["lat"], 0.5)
+            rs = {k: pct(h[k][n]["lat"], 0.5) / om for k in ("kubectl", "cm", "le-default")
+                  if k in h and n in h[k]}
+            if rs:
+                worst = min(rs, key=rs.get)
+                rows.append((f"handoff, N={n}: median at least 10x faster than every peer "
+                             "at its defaults",
+                             f"{ms(om)}; slowest ratio {rs[worst]:.1f}x ({worst})",
+                             rs[worst] >= 10))
+            if "le-tuned" in h and n in h["le-tuned"]:
+                lt = h["le-tuned"][n]
+                r_lat = pct(lt["lat"], 0.5) / om
+                ow, lw = wait_rps(h[OURS][n]), wait_rps(lt)
+                r_load = lw / ow if ow else float("inf")
+                rows.append((f"handoff, N={n}: faster than tuned leader election while "
+                             "loading the server at least 100x less",
+                             f"{ms(om)} against {ms(pct(lt['lat'], 0.5))} ({r_lat:.1f}x); "
+                             f"{ow:.1f} against {lw:.1f} req/s while waiting ({r_load:.0f}x)",
+                             r_lat > 1 and r_load >= 100))
+    u = sc.get("uncontended")
+    if u and OURS in u:
+        om = pct(u[OURS]["wall"], 0.5)
+        for k, want in (("kubectl", 10), ("cm", 3), ("le-default", 3), ("le-tuned", 3)):
+            if k in u:
+                r = pct(u[k]["wall"], 0.5) / om
+                rows.append((f"uncontended acquire + release at least {want}x faster than "
+                             f"{k}", f"{ms(om)} against {ms(pct(u[k]['wall'], 0.5))}: "
+                             f"{r:.1f}x", r >= want))
+    c = sc.get("contention")
+    if c and OURS in c and "le-tuned" in c:
+        o = sorted(r["rate"] for r in c[OURS])[len(c[OURS]) // 2]
+        lt = c["le-tuned"]["rate"]
+        rows.append(("contention throughput better than tuned leader election",
+                     f"{o:.2f} against {lt:.2f} handoffs/s", o > lt))
+    w = sc.get("waiting")
+    if w and OURS in w:
+        r = w[OURS]
+        rows.append(("at most 0.2 requests per waiting client per minute over a long wait",
+                     f"{r['per_client_min']:.2f} over {r['seconds']:.0f} s "
+                     f"(steady part: {r['steady_per_client_min']:.2f}); see below for a "
+                     "long wait", r["per_client_min"] <= 0.2))
+    f = sc.get("footprint")
+    if f and OURS in f["rss_kib"]:
+        peak = max(max(v) for v in f["rss_kib"][OURS].values() if v)
+        rows.append(("peak RSS under 1 MiB", f"{kib(peak)} (largest of query, acquire, "
+                     "release)", peak < 1024))
+        size = f["sizes"][OURS]
+        rows.append(("binary size as in the release work (at most 256 KiB)",
+                     f"{size:,} bytes", size <= 262144))
+    return rows
 
 
 def wait_rps(r):
