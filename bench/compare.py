@@ -46,6 +46,9 @@ QUICK = dict(rss_runs=1, pairs=2, handoff_ns=[2], handoffs=2,
              steady_after_s=3, cont_clients=4, cont_takes=2, cont_cap_s=8)
 
 
+RUN_KEY = "carrier-lock-run"     # scenario 2's extra row: acquire + release in one process
+
+
 def log(msg):
     print(f"bench: {time.strftime('%H:%M:%S')} {msg}", flush=True)
 
@@ -103,7 +106,8 @@ class Bench:
         self.results["machine"] = machine()
         self.results["versions"] = versions(self)
         self.results["tools"] = {t.key: t.label for t in [self.ours, *self.peers]}
-        self.results["order"] = [t.key for t in [self.ours, *self.peers]]
+        self.results["tools"][RUN_KEY] = "carrier-lock run -- true (one process)"
+        self.results["order"] = [self.ours.key, RUN_KEY, *(t.key for t in self.peers)]
 
     def save(self):
         if self.args.report_only:
@@ -192,14 +196,27 @@ class Bench:
             wall, cpu = (p.t_end - p.t0) + (rel.t_end - rel.t0), p.cpu + rel.cpu
         return wall, cpu
 
+    def run_pair(self):
+        """carrier-lock run -- true: acquire and release in one process, as leader
+        election's holder is (CPU includes true's)."""
+        p = T.Proc(self.ours.run_argv(self.uniq("runpair"), "solo", ["true"]), self.env)
+        if p.wait() != 0:
+            raise RuntimeError(f"carrier-lock run -- true exited {p.status}")
+        return p.t_end - p.t0, p.cpu
+
     def uncontended(self):
         res = {t.key: {"wall": [], "cpu": []} for t in [self.ours, *self.peers]}
+        res[RUN_KEY] = {"wall": [], "cpu": []}
         for _ in range(self.p["pairs"]):
-            for peer in self.peers:
+            for i, peer in enumerate(self.peers):
                 for t in (self.ours, peer):
                     w, c = self.pair(t)
                     res[t.key]["wall"].append(w)
                     res[t.key]["cpu"].append(c)
+                if i == 1:
+                    w, c = self.run_pair()
+                    res[RUN_KEY]["wall"].append(w)
+                    res[RUN_KEY]["cpu"].append(c)
         self.sweep()
         return res
 
