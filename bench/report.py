@@ -73,11 +73,14 @@ def write(res, out, png, command):
              "comparable).\n")
     la = res.get("load_all") or {}
     L.append(f"**Machine:** {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
-             f"{m.get('mem_gib', '?')} GiB, Linux {m.get('kernel', '?')}. **Shared:** other "
-             f"jobs ran on it; load average (1 min) during the run: median "
-             f"{la.get('median', float('nan')):.1f}, min {la.get('min', float('nan')):.1f}, "
-             f"max {la.get('max', float('nan')):.1f} on {m.get('cores', '?')} cores. Absolute "
-             "times are therefore high; the ratios, measured interleaved, are the figures.\n")
+             f"{m.get('mem_gib', '?')} GiB, Linux {m.get('kernel', '?')}. **Load:** load "
+             f"average (1 min) during the run: median {la.get('median', float('nan')):.1f}, "
+             f"min {la.get('min', float('nan')):.1f}, max {la.get('max', float('nan')):.1f} "
+             f"on {m.get('cores', '?')} cores (at the start: "
+             f"{m.get('load_at_start', [float('nan')])[0]:.1f}); 50 waiting Go or kubectl "
+             "processes load it themselves, and the machine is shared with other jobs. "
+             "Absolute times are therefore higher than on an idle machine; the ratios, "
+             "measured interleaved, are the figures.\n")
     L.append(f"**Versions:** {' '.join(v.get('carrier-lock', []))}; server "
              f"{' '.join(v.get('server', []))}; kubectl {' '.join(v.get('kubectl', []))}; "
              f"client-go {v.get('client-go', '?')}; {v.get('go', '')}.\n")
