@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True     # no bench/__pycache__ in the tree
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
