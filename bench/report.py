@@ -154,7 +154,7 @@ def write(res, out, png, command):
                  "requests per second between handoffs (the plot's x; from the third handoff "
                  "on, when every waiter has started); *requests per handoff*: "
                  "all requests of the block (waiting, releases, acquires, new waiters' "
-                 "starts) over its handoffs. Each release comes 0.1-0.6 s "
+                 "starts) over its handoffs. Each release comes 0.05-0.45 s "
                  "(uniformly random) after the previous handoff, so pollers are caught at "
                  f"every phase. {p.get('handoffs')} handoffs per block; blocks run in the order "
                  "carrier-lock, kubectl, cm, carrier-lock, le-default, le-tuned at each N.\n")
@@ -207,9 +207,11 @@ def write(res, out, png, command):
         L.append("## 5. Contention\n")
         L.append(f"{p.get('cont_clients')} clients each take the lock {p.get('cont_takes')} "
                  "times with `run -- true` (peers: `cmlock run`, `kubectl-lock.sh run`, "
-                 f"`lelock run`), all started at once. A block is stopped after "
-                 f"{p.get('cont_cap_s')} s; a stopped block's total is projected from its rate "
-                 "(marked *projected*). 409s and requests per handoff from /metrics.\n")
+                 f"`lelock run`), all started at once, in the order kubectl, cm, carrier-lock, "
+                 f"le-default, le-tuned. A peer's block is stopped after {p.get('cont_cap_s')} s "
+                 f"(carrier-lock's after {p.get('cont_cap_ours_s', p.get('cont_cap_s'))} s); a "
+                 "stopped block's total is projected from its rate (marked *projected*). 409s "
+                 "and requests per handoff from /metrics.\n")
         L.append("| tool | handoffs done | time | total time for all | handoffs / s | ratio "
                  "(rate) | 409 per handoff | requests per handoff | requests by verb |")
         L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
