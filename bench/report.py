@@ -151,10 +151,11 @@ def write(res, out, png, command):
                  "process's exit after ReleaseOnCancel) to the next holder's acquire returning "
                  "(leader election: its \"acquired\" line), with N waiters (a new waiter joins "
                  "after each handoff, so N stay waiting). *req/s while waiting*: the server's "
-                 "requests per second between handoffs (the plot's x; from the third handoff "
-                 "on, when every waiter has started); *requests per handoff*: "
+                 "requests per second between handoffs (the plot's x; from 0.15 s after the "
+                 "replacement waiter started, and from the third handoff on, when every "
+                 "waiter has started); *requests per handoff*: "
                  "all requests of the block (waiting, releases, acquires, new waiters' "
-                 "starts) over its handoffs. Each release comes 0.05-0.45 s "
+                 "starts) over its handoffs. Each release comes 0.2-0.6 s "
                  "(uniformly random) after the previous handoff, so pollers are caught at "
                  f"every phase. {p.get('handoffs')} handoffs per block; blocks run in the order "
                  "carrier-lock, kubectl, cm, carrier-lock, le-default, le-tuned at each N.\n")
@@ -241,8 +242,8 @@ def write(res, out, png, command):
             L.append(f"![median handoff latency against API server requests/s]({rel})\n")
             L.append("Each point: one tool at one N (label), its median handoff latency "
                      "(scenario 3) against the requests per second the server served while the "
-                     "N waited between handoffs (from just after the replacement waiter "
-                     "started to the next release, so a new waiter's first requests count), "
+                     "N waited between handoffs (from 0.15 s after the replacement waiter "
+                     "started to the next release), "
                      "both axes logarithmic. Down and left is better.\n")
         else:
             L.append("(gnuplot was not found: no plot.)\n")
