@@ -235,6 +235,11 @@ class Bench:
         try:
             for i in range(n):
                 w.add(f"w{i}")
+                if i < n - 1:
+                    # Waiters arrive over 2 s, as they would: started in the same
+                    # millisecond, pollers without jitter (cmlock's 2 s sleep) would poll
+                    # in lockstep for ever and act as one.
+                    time.sleep(2.0 / n)
             # Every waiter started and waiting (50 Go or kubectl processes take seconds to
             # start on 2 busy cores; the first quiet windows are left out of the rate too).
             time.sleep(1 + 0.1 * n)
