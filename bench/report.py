@@ -149,8 +149,8 @@ def write(res, out, png, command):
         L.append("## 3. Handoff latency\n")
         L.append("From the holder's release returning (for leader election: the holder "
                  "process's exit after ReleaseOnCancel) to the next holder's acquire returning "
-                 "(leader election: its \"acquired\" line), with N waiters (a new waiter joins "
-                 "after each handoff, so N stay waiting). *req/s while waiting*: the server's "
+                 "(leader election: its \"acquired\" line), with N waiters (they arrive over 2 s; a new "
+                 "waiter joins after each handoff, so N stay waiting). *req/s while waiting*: the server's "
                  "requests per second between handoffs (the plot's x; from 0.15 s after the "
                  "replacement waiter started, and from the third handoff on, when every "
                  "waiter has started); *requests per handoff*: "
