@@ -106,6 +106,7 @@ class Bench:
                       T.LeaderElection(env, str(peers / "lelock"), kc, self.kubectl, True)]
         self.m = metrics_mod.Metrics(cdir, cenv["CLUSTER_SERVER"],
                                      os.path.join(cdir, "kube-apiserver.pid"))
+        self.results["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         self.results["machine"] = machine()
         self.results["versions"] = versions(self)
         self.results["tools"] = {t.key: t.label for t in [self.ours, *self.peers]}
