@@ -41,7 +41,7 @@ cred_value_clear(struct cred_value *v)
 	v->expires = 0;
 }
 
-static void *
+void *
 cred_dup(const void *p, size_t n)
 {
 	char	*d;

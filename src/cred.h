@@ -43,6 +43,9 @@ struct cred_value {
 	int64_t		 expires;	/* wall-clock ms (epoch) they stop working; 0: never */
 };
 
+/* A malloc'd copy of p[0..n) with a NUL after it (for a cred_value's fields), or NULL. */
+void		*cred_dup(const void *p, size_t n);
+
 /* Wipes and frees what v holds and zeroes it (not v itself, nor the where strings). */
 void		 cred_value_clear(struct cred_value *v);
 

@@ -361,18 +361,6 @@ token_exp(const struct kcfg_oidc *o, int64_t *exp_ms)
 	return 0;
 }
 
-static void *
-dup_bytes(const void *p, size_t n)
-{
-	char	*d;
-
-	if ((d = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(d, p, n);
-	d[n] = '\0';
-	return d;
-}
-
 int
 oidc_cred_get(const struct kcfg *k, int64_t deadline, int rejected, struct cred_value *out)
 {
@@ -403,9 +391,9 @@ oidc_cred_get(const struct kcfg *k, int64_t deadline, int rejected, struct cred_
 	/* A client certificate of the same user is sent along, as client-go does. */
 	out->cert_where = k->cert_where;
 	out->key_where = k->key_where;
-	if ((out->token = dup_bytes(o->id_token, strlen(o->id_token))) == NULL ||
-	    (k->cert != NULL && (out->cert = dup_bytes(k->cert, k->cert_len)) == NULL) ||
-	    (k->key != NULL && (out->key = dup_bytes(k->key, k->key_len)) == NULL)) {
+	if ((out->token = cred_dup(o->id_token, strlen(o->id_token))) == NULL ||
+	    (k->cert != NULL && (out->cert = cred_dup(k->cert, k->cert_len)) == NULL) ||
+	    (k->key != NULL && (out->key = cred_dup(k->key, k->key_len)) == NULL)) {
 		cred_value_clear(out);
 		log_error("out of memory");
 		return -1;
