@@ -125,7 +125,7 @@ cli_usage(void)
 "  --queue-ttl DUR          acquire, run: a waiter's place in the queue (a Lease it\n"
 "                           renews every DUR/2) lasts DUR after its last renewal;\n"
 "                           a waiter killed within DUR of its turn delays the next\n"
-"                           one by about 12s, once (default 5m)\n"
+"                           one by about 12s, once (default 15m)\n"
 "  --kill-grace DUR         run: after a lost lock, SIGTERM, then SIGKILL after DUR\n"
 "                           (default 10s)\n"
 "  --pid PID                owner PID (default: the calling process, our parent;\n"

@@ -24,7 +24,7 @@ enum cli_action {
 #define CLI_DEFAULT_NAME		"carrier-lock"
 #define CLI_DEFAULT_TIMEOUT_MS		30000
 #define CLI_DEFAULT_KILL_GRACE_MS	10000
-#define CLI_DEFAULT_QUEUE_TTL_MS	300000	/* a waiter's place: renewed every 2m30s */
+#define CLI_DEFAULT_QUEUE_TTL_MS	900000	/* a waiter's place: renewed every 7m30s */
 
 struct cli {
 	enum cli_action	 action;

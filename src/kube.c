@@ -21,7 +21,9 @@
 #include "timefmt.h"
 #include "tls.h"
 
-#define KUBE_WATCH_MAX_S	300	/* longest watch we ask for; the server may end it sooner */
+#define KUBE_WATCH_MAX_S	900	/* longest watch we ask for; the server may end it sooner
+					   (bookmarks, a minute apart, keep proxies from
+					   taking it for idle) */
 #define KUBE_MSG_MAX		512	/* how much of a server message we print */
 #define KUBE_DEFAULT_TIMEOUT_MS	30000	/* httpc's, for a credential source's run */
 
@@ -34,6 +36,9 @@ struct kube {
 	int64_t		 timeout_ms, limit;
 	char		 url[600];
 	char		 watch_what[512];
+	char		 watch_path[768];	/* the open watch's, up to "&resourceVersion=" */
+	char		 watch_rv[KUBE_RV_MAX + 1];	/* newest version it showed, or "" */
+	int64_t		 watch_until, watch_opened;
 	unsigned	 retry_after;
 };
 
@@ -581,13 +586,22 @@ kube_cm_update(struct kube *kb, const char *ns, const char *name,
 	return cm_write(kb, "PUT", path, what, body, len, now);
 }
 
+/* Keeps rv (malloc'd, or NULL: kept as it was) as where a resumed watch starts. */
+static void
+watch_note_rv(struct kube *kb, char *rv)
+{
+	if (rv != NULL && rv[0] != '\0' && strlen(rv) <= KUBE_RV_MAX)
+		memcpy(kb->watch_rv, rv, strlen(rv) + 1);
+	free(rv);
+}
+
 /*
  * Reads one watch event line. ADDED/MODIFIED fill cm from the event's object (the caller
  * clears it); BOOKMARK is KUBE_WATCH_DEADLINE (nothing happened); DELETED, ERROR (usually
  * 410 Gone: our resourceVersion is too old) and anything unreadable end the watch.
  */
 static enum kube_watch_rc
-watch_event(const struct kube *kb, const char *what, const char *line, size_t len,
+watch_event(struct kube *kb, const char *what, const char *line, size_t len,
     struct kube_cm *cm)
 {
 	struct json		*j;
@@ -601,12 +615,16 @@ watch_event(const struct kube *kb, const char *what, const char *line, size_t le
 	}
 	type = json_str(j, json_get(j, 0, "type"));
 	log_verbose("%s: %s: event %s", kb->url, what, type ? type : "(none)");
-	if (type != NULL && strcmp(type, "BOOKMARK") == 0)
+	if (type != NULL && strcmp(type, "BOOKMARK") == 0) {
 		rc = KUBE_WATCH_DEADLINE;
-	else if (type != NULL && (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)) {
-		if (cm_from_json(kb, what, j, json_get(j, 0, "object"), cm) == 0)
+		watch_note_rv(kb, json_str(j, json_get(j, json_get(j, json_get(j, 0, "object"),
+		    "metadata"), "resourceVersion")));
+	} else if (type != NULL && (strcmp(type, "ADDED") == 0 ||
+	    strcmp(type, "MODIFIED") == 0)) {
+		if (cm_from_json(kb, what, j, json_get(j, 0, "object"), cm) == 0) {
 			rc = KUBE_WATCH_CHANGED;
-		else
+			watch_note_rv(kb, strdup(cm->rv));
+		} else
 			kube_cm_clear(cm);
 	}
 	free(type);
@@ -614,23 +632,24 @@ watch_event(const struct kube *kb, const char *what, const char *line, size_t le
 	return rc;
 }
 
-enum kube_watch_rc
-kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *rv,
-    int64_t until)
+/* Opens the watch of kb->watch_path from version rv (kube_watch_open's results). */
+static enum kube_watch_rc
+watch_start(struct kube *kb, const char *rv)
 {
 	struct httpc_reply	 r = { 0 };
-	char			 path[768];
-	int64_t			 left_s = clock_left(until) / 1000 + 1;
+	char			 path[sizeof(kb->watch_path) + KUBE_RV_MAX + 40];
+	int64_t			 left_s = clock_left(kb->watch_until) / 1000 + 1;
 	enum kube_rc		 c;
 	int			 attempt;
 
 	if (left_s > KUBE_WATCH_MAX_S)
 		left_s = KUBE_WATCH_MAX_S;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps?watch=1"
-	    "&fieldSelector=metadata.name%%3D%s&resourceVersion=%s"
-	    "&allowWatchBookmarks=true&timeoutSeconds=%lld", ns, name, rv, (long long)left_s);
-	snprintf(kb->watch_what, sizeof(kb->watch_what),
-	    "watch configmaps/%s in namespace %s", name, ns);
+	snprintf(path, sizeof(path), "%s%s&timeoutSeconds=%lld", kb->watch_path, rv,
+	    (long long)left_s);
+	/* Until it shows a newer one, the version it starts from is where it is. */
+	kb->watch_rv[0] = '\0';
+	watch_note_rv(kb, strdup(rv));
+	kb->watch_opened = clock_ms();
 	for (attempt = 0;; attempt++) {
 		if ((c = kube_creds(kb, attempt)) != KUBE_OK)
 			return c == KUBE_INTR ? KUBE_WATCH_INTR : KUBE_WATCH_ERR;
@@ -653,6 +672,41 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 	if (r.status == 410 || c == KUBE_NOT_FOUND || c == KUBE_CONFLICT)
 		return KUBE_WATCH_RESTART;
 	return c == KUBE_UNAVAILABLE ? KUBE_WATCH_UNAVAILABLE : KUBE_WATCH_ERR;
+}
+
+enum kube_watch_rc
+kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *rv,
+    int64_t until)
+{
+	snprintf(kb->watch_path, sizeof(kb->watch_path), "/api/v1/namespaces/%s/configmaps?"
+	    "watch=1&fieldSelector=metadata.name%%3D%s&allowWatchBookmarks=true"
+	    "&resourceVersion=", ns, name);
+	snprintf(kb->watch_what, sizeof(kb->watch_what),
+	    "watch configmaps/%s in namespace %s", name, ns);
+	kb->watch_until = until;
+	return watch_start(kb, rv);
+}
+
+/*
+ * After a watch ended cleanly (its time was up, or the credentials were due), opens it
+ * again from the newest version it showed (an event's, or a bookmark's: the server sends
+ * one a minute, well inside the 75 s its cache keeps; else the one it started from): no
+ * change is missed, and no read of the lock is needed; a version too old for the server
+ * is answered 410, and the caller reads the lock as before. Not for a watch that ended within a second (that must not
+ * become a loop), showed no version, or was asked to end by now. KUBE_WATCH_CHANGED
+ * when open again.
+ */
+static enum kube_watch_rc
+watch_resume(struct kube *kb)
+{
+	char	rv[KUBE_RV_MAX + 1];
+
+	if (kb->watch_rv[0] == '\0' || clock_ms() - kb->watch_opened < 1000 ||
+	    clock_left(kb->watch_until) == 0)
+		return KUBE_WATCH_RESTART;
+	memcpy(rv, kb->watch_rv, sizeof(rv));
+	log_verbose("%s: %s: resuming it from version %s", kb->url, kb->watch_what, rv);
+	return watch_start(kb, rv);
 }
 
 enum kube_watch_rc
@@ -683,15 +737,19 @@ kube_watch_next(struct kube *kb, int64_t deadline, struct kube_cm *cm)
 			log_verbose("%s: %s: ending it as the credentials are due", kb->url,
 			    kb->watch_what);
 			rc = KUBE_WATCH_RESTART;
+		} else if (n == HTTPC_LINE_DEADLINE)
+			return KUBE_WATCH_DEADLINE;	/* the stream stays open */
+		else if (n == HTTPC_LINE_END)
+			rc = KUBE_WATCH_RESTART;
+		else {
+			rc = errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
 			break;
 		}
-		if (n == HTTPC_LINE_DEADLINE)
-			return KUBE_WATCH_DEADLINE;	/* the stream stays open */
-		if (n == HTTPC_LINE_END)
-			rc = KUBE_WATCH_RESTART;
-		else
-			rc = errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
-		break;
+		/* A clean end: go on where it ended, if we can. */
+		httpc_stream_close(kb->watch);
+		if ((rc = watch_resume(kb)) != KUBE_WATCH_CHANGED)
+			return rc;
+		due = cred_due(kb->cred);
 	}
 	httpc_stream_close(kb->watch);
 	return rc;

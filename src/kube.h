@@ -82,6 +82,8 @@ struct kube_cms {
 	struct kube_cm_entry	*v;
 	size_t			 n;
 	int64_t			 server_now;	/* the reply's Date (epoch s), 0 unknown */
+	uint64_t		 rv;		/* the list's resourceVersion as a number (what
+						   the answer is as of), 0 unknown */
 };
 
 /* GET the ConfigMaps of ns (NULL: all namespaces). On KUBE_OK clear *out after. */
@@ -152,6 +154,8 @@ struct kube_leases {
 	struct kube_lease	*v;
 	size_t			 n;
 	int64_t			 server_now;	/* the reply's Date (epoch s), 0 unknown */
+	uint64_t		 rv;		/* the list's resourceVersion as a number (what
+						   the answer is as of), 0 unknown */
 };
 
 void		 kube_lease_clear(struct kube_lease *);
@@ -173,10 +177,14 @@ enum kube_rc	 kube_lease_renew(struct kube *, const char *label, const char *hol
 		    struct kube_lease *l);
 /*
  * GET the Leases labelled label (NULL: every Lease with the label KUBE_LEASE_LABEL) in ns
- * (NULL: in all namespaces). On KUBE_OK *out holds them (clear it after).
+ * (NULL: in all namespaces). On KUBE_OK *out holds them (clear it after). A consistent
+ * list (cached 0) is served once the API server's watch cache has caught up with etcd,
+ * which can take up to its progress-request period (100 ms) after a write elsewhere;
+ * cached 1 takes the cache as it is (resourceVersion=0): at once, but possibly a few
+ * milliseconds behind.
  */
 enum kube_rc	 kube_lease_list(struct kube *, const char *ns, const char *label,
-		    struct kube_leases *out);
+		    int cached, struct kube_leases *out);
 /* DELETE ns/name, only while its resourceVersion is rv (NULL: any). 404 is KUBE_NOT_FOUND. */
 enum kube_rc	 kube_lease_delete(struct kube *, const char *ns, const char *name,
 		    const char *rv);

@@ -242,6 +242,7 @@ kube_leases_parse(const char *url, const char *what, const char *body, size_t le
 {
 	struct json	*j;
 	const char	*err;
+	char		*rv;
 	int		 items, e, rc = -1;
 	size_t		 n, i;
 
@@ -255,6 +256,11 @@ kube_leases_parse(const char *url, const char *what, const char *body, size_t le
 		log_error("%s: %s: reply is not a list", url, what);
 		goto done;
 	}
+	/* Versions are opaque by contract: one that is not a number stays 0 (unknown). */
+	if ((rv = json_str(j, json_get(j, json_get(j, 0, "metadata"), "resourceVersion"))) !=
+	    NULL && text_u64(rv, strlen(rv), UINT64_MAX, &out->rv) != 0)
+		out->rv = 0;
+	free(rv);
 	n = (size_t)json_size(j, items);
 	if (n > KUBE_LEASE_MAX) {
 		log_error("%s: %s: more than %d Leases", url, what, KUBE_LEASE_MAX);
@@ -278,7 +284,8 @@ done:
 }
 
 enum kube_rc
-kube_lease_list(struct kube *kb, const char *ns, const char *label, struct kube_leases *out)
+kube_lease_list(struct kube *kb, const char *ns, const char *label, int cached,
+    struct kube_leases *out)
 {
 	struct httpc_reply	 r;
 	char			 path[768], what[640];
@@ -287,12 +294,12 @@ kube_lease_list(struct kube *kb, const char *ns, const char *label, struct kube_
 	memset(out, 0, sizeof(*out));
 	if (ns != NULL)
 		snprintf(path, sizeof(path), LEASE_API "/namespaces/%s/leases?labelSelector="
-		    "carrier-lock.io%%2Flock%s%s", ns, label != NULL ? "%3D" : "",
-		    label != NULL ? label : "");
+		    "carrier-lock.io%%2Flock%s%s%s", ns, label != NULL ? "%3D" : "",
+		    label != NULL ? label : "", cached ? "&resourceVersion=0" : "");
 	else
 		snprintf(path, sizeof(path), LEASE_API "/leases?labelSelector="
-		    "carrier-lock.io%%2Flock%s%s", label != NULL ? "%3D" : "",
-		    label != NULL ? label : "");
+		    "carrier-lock.io%%2Flock%s%s%s", label != NULL ? "%3D" : "",
+		    label != NULL ? label : "", cached ? "&resourceVersion=0" : "");
 	snprintf(what, sizeof(what), "list leases%s%s in %s%s", label != NULL ? " of lock " : "",
 	    label != NULL ? label : "", ns != NULL ? "namespace " : "all namespaces",
 	    ns != NULL ? ns : "");

@@ -251,6 +251,7 @@ struct acquire {
 	struct lock_queue	q;
 	struct kube_cm		ev;		/* the change a wait ended on, read next */
 	int			have_ev;
+	int			reads;		/* reads of the lock so far */
 	int			fails;		/* failed calls in a row */
 	int			newly;		/* taken by this call (not held already) */
 };
@@ -383,8 +384,12 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 		a->fails = 0;
 		break;
 	case KUBE_WATCH_RESTART:
-		/* A watch the server ends at once, again and again, must not become a loop. */
-		if (clock_ms() - opened < LOCK_WATCH_MIN_MS)
+		/*
+		 * A watch the server ends at once, again and again, must not become a loop.
+		 * One from the object's own version (too old for the server's window: 410)
+		 * is followed by a list, which gives a version to watch from.
+		 */
+		if (clock_ms() - opened < LOCK_WATCH_MIN_MS && cm->list_rv != NULL)
 			out = wait_backoff(c, a, o);
 		else
 			a->fails = 0;
@@ -421,7 +426,7 @@ settle_interrupted(const struct lock_ctx *c)
 
 	if (kube_cm_get(c->kb, c->ns, c->name, &cm) == KUBE_OK && !record_is_free(cm.holder) &&
 	    record_parse(cm.holder, &r, &why) == 0) {
-		if (lock_is_me(c, &r) && lock_free_held(c, &cm, r.token, r.queue) == KUBE_OK)
+		if (lock_is_me(c, &r) && lock_free_held(c, &cm, &r) == KUBE_OK)
 			log_info("interrupted: freed lock %s/%s, which the interrupted request "
 			    "had taken", c->ns, c->name);
 		record_clear(&r);
@@ -698,6 +703,15 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		memset(&a->ev, 0, sizeof(a->ev));
 		a->have_ev = 0;
 		rc = KUBE_OK;
+	} else if (a->reads++ == 0) {
+		/*
+		 * The first read is a GET, which etcd answers at once; a list waits for the
+		 * API server's watch cache to catch up (up to 100 ms after writes elsewhere).
+		 * A missing lock needs the list's version (tokens go on from it), and a wait
+		 * that ends without a change reads with a list (kube.h says why).
+		 */
+		if ((rc = kube_cm_get(c->kb, c->ns, c->name, &cm)) == KUBE_NOT_FOUND)
+			rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
 	} else
 		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
 	if (rc != KUBE_OK && rc != KUBE_NOT_FOUND)
@@ -760,7 +774,7 @@ acquire_leave(const struct lock_ctx *c, struct acquire *a, enum lock_outcome o)
 		return;
 	if (!record_is_free(cm.holder) && record_parse(cm.holder, &r, &why) == 0) {
 		if (r.queue != NULL && strcmp(r.queue, name) == 0 &&
-		    lock_free_held(c, &cm, r.token, name) == KUBE_OK)
+		    lock_free_held(c, &cm, &r) == KUBE_OK)
 			log_info("lock %s/%s was handed to us as we left its queue; handed it on",
 			    c->ns, c->name);
 		record_clear(&r);
@@ -805,23 +819,23 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 /*
  * Frees the lock held as described by cm (conditional on its resourceVersion), keeping
  * the fencing counter at least as high as any token handed out. When waiters are in
- * its queue, the first of them (other than skip: the Lease of the grant being freed) is
- * handed it instead: a grant with the next token.
+ * its queue, the first of them (other than the holder's own Lease) is handed it
+ * instead: a grant with the next token.
  */
 enum kube_rc
-lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
-    const char *skip)
+lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, const struct record *held)
 {
-	uint64_t	fence;
+	uint64_t	fence, token = held != NULL ? held->token : 0;
+	uint64_t	rv = lock_fence_floor(cm->rv);
 	char		fbuf[24], who[IDENT_MAX_HOST + 32], *grant;
 	enum kube_rc	rc;
 
 	if (cm->fence == NULL || lock_fence_parse(cm->fence, &fence) != 0)
-		fence = lock_fence_floor(cm->rv);
+		fence = rv;
 	if (token > fence)
 		fence = token;
 	/* A queue that cannot be read (a Role without leases) leaves the lock free. */
-	grant = lock_queue_grant(c, skip, fence + 1, &rc, who, sizeof(who));
+	grant = lock_queue_grant(c, held, rv, fence + 1, &rc, who, sizeof(who));
 	if (rc == KUBE_INTR)
 		return rc;
 	if (grant != NULL)

@@ -73,7 +73,7 @@ free_loop(const struct lock_ctx *c, int force,
 			return o;
 		if (st == STATE_FREE && force && cm.rv != NULL && lock_fence_parse(cm.fence, &fence) != 0) {
 			/* The counter was hand-edited: tokens go on above any handed out. */
-			rc = lock_free_held(c, &cm, 0, NULL);
+			rc = lock_free_held(c, &cm, NULL);
 			if (rc == KUBE_OK)
 				log_info("lock %s/%s is not held; reset data.%s, which was not a "
 				    "number (fencing tokens go on from %llu)", c->ns, c->name,
@@ -100,7 +100,7 @@ free_loop(const struct lock_ctx *c, int force,
 			kube_cm_clear(&cm);
 			return o;
 		}
-		rc = lock_free_held(c, &cm, r.token, st == STATE_HELD ? r.queue : NULL);
+		rc = lock_free_held(c, &cm, st == STATE_HELD ? &r : NULL);
 		if (rc == KUBE_OK && st == STATE_CORRUPT)
 			log_info("%s lock %s/%s, replacing a corrupt record (%s): %s", freed,
 			    c->ns, c->name, why,

@@ -50,11 +50,12 @@ int	lock_fence_parse(const char *s, uint64_t *v);
 /* Where tokens go on from without a counter: resourceVersion rv as a number, else 0. */
 uint64_t lock_fence_floor(const char *rv);
 /*
- * Frees the lock read as cm (conditional on its version), the counter at least token;
- * with waiters, hands it to the first of them other than skip (a grant). kube.h's rc.
+ * Frees the lock read as cm (conditional on its version), held as held (NULL: by no one
+ * readable), the counter at least its token; with waiters, hands it to the first of
+ * them other than held's own (a grant). kube.h's rc.
  */
 enum kube_rc lock_free_held(const struct lock_ctx *, const struct kube_cm *cm,
-	    uint64_t token, const char *skip);
+	    const struct record *held);
 
 struct lock_queue {
 	struct kube_lease	l;		/* ours while l.name != NULL */
@@ -87,12 +88,13 @@ void	lock_queue_leave(const struct lock_ctx *, struct lock_queue *);
 int	lock_queue_may_take(const struct lock_ctx *, struct lock_queue *, const char *skip,
 	    int64_t *recheck, enum kube_rc *rc);
 /*
- * For a release: the grant record, with token, for the first live waiter (other than
- * skip), malloc'd; NULL when nobody waits (*rc KUBE_OK) or on failure (*rc). who gets
+ * For a release of the lock held as held (or NULL) and last written at version rv (0:
+ * unknown): the grant record, with token, for the first live waiter other than held's
+ * own, malloc'd; NULL when nobody waits (*rc KUBE_OK) or on failure (*rc). who gets
  * "host H pid P" of that waiter. Deletes Leases it finds expired.
  */
-char	*lock_queue_grant(const struct lock_ctx *, const char *skip, uint64_t token,
-	    enum kube_rc *rc, char *who, size_t whosz);
+char	*lock_queue_grant(const struct lock_ctx *, const struct record *held, uint64_t rv,
+	    uint64_t token, enum kube_rc *rc, char *who, size_t whosz);
 /* cleanup: deletes the Leases of this host's waiters whose process is gone (logged). */
 void	lock_queue_cleanup(const struct lock_ctx *);
 /* For list: 1 when l is a live place in the queue of lock name (server_now: its list's Date). */

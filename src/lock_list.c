@@ -248,7 +248,7 @@ lock_list(const struct lock_ctx *c, int all)
 	o.all = all;
 	if ((rc = kube_cm_list_all(c->kb, all ? NULL : c->ns, &cms)) != KUBE_OK)
 		return rc == KUBE_INTR ? LOCK_INTERRUPTED : LOCK_ERR;
-	if ((rc = kube_lease_list(c->kb, all ? NULL : c->ns, NULL, &ls)) != KUBE_OK) {
+	if ((rc = kube_lease_list(c->kb, all ? NULL : c->ns, NULL, 0, &ls)) != KUBE_OK) {
 		kube_cms_clear(&cms);
 		return rc == KUBE_INTR ? LOCK_INTERRUPTED : LOCK_ERR;
 	}

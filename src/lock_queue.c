@@ -177,7 +177,7 @@ lock_queue_may_take(const struct lock_ctx *c, struct lock_queue *q, const char *
 
 	*recheck = CLOCK_NEVER;
 	queue_names(c, q);
-	if ((*rc = kube_lease_list(c->kb, c->ns, q->label, &ls)) != KUBE_OK)
+	if ((*rc = kube_lease_list(c->kb, c->ns, q->label, 0, &ls)) != KUBE_OK)
 		return -1;
 	for (i = 0; i < ls.n; i++) {
 		const struct kube_lease	*l = &ls.v[i];
@@ -245,53 +245,100 @@ done:
 	return out;
 }
 
+/* Whether a and b are the same process: a waiter's Lease and a record of the lock. */
+static int
+same_process(const struct record *a, const struct record *b)
+{
+	return strcmp(a->host, b->host) == 0 && a->pid == b->pid &&
+	    strcmp(a->proc_start ? a->proc_start : "", b->proc_start ? b->proc_start : "") == 0 &&
+	    strcmp(a->boot_id ? a->boot_id : "", b->boot_id ? b->boot_id : "") == 0;
+}
+
+/*
+ * The first live waiter in ls that the lock, held as held (or NULL), may be handed to,
+ * or NULL; tried marks those looked at. Not the holder itself: its Lease is deleted
+ * after it takes the lock up, so a list can still show it.
+ */
+static const struct kube_lease *
+grant_pick(const struct lock_ctx *c, const struct kube_leases *ls, const struct record *held,
+    int *tried)
+{
+	const struct kube_lease	*best = NULL;
+	size_t			 i, bi = 0;
+
+	for (i = 0; i < ls->n; i++) {
+		const struct kube_lease	*l = &ls->v[i];
+		struct record		 r;
+		const char		*why;
+		int			 mine;
+
+		if (tried[i] || !is_member(c, l))
+			continue;
+		if (held != NULL && held->queue != NULL && strcmp(l->name, held->queue) == 0)
+			continue;
+		if (held != NULL && record_parse(l->record, &r, &why) == 0) {
+			mine = same_process(&r, held);
+			record_clear(&r);
+			if (mine)
+				continue;
+		}
+		if (lease_left(l, ls->server_now) < 0) {
+			tried[i] = 1;
+			collect(c, l);
+			continue;
+		}
+		if (best == NULL || ahead(l, best)) {
+			best = l;
+			bi = i;
+		}
+	}
+	if (best != NULL)
+		tried[bi] = 1;
+	return best;
+}
+
+/*
+ * For a release: the first live waiter, read first from the API server's watch cache as
+ * it is. A consistent list waits up to 100 ms (the cache's progress-request period) for
+ * the cache to catch up with our own write of the lock; the cache may instead be a little
+ * behind. A Lease created since is a waiter not yet owed the lock: it takes it free. A
+ * Lease deleted since matters only when deleted before the lock's last write (rv): the
+ * holder's own is excluded by grant_pick; for the rest, a cache older than rv that shows
+ * someone to hand the lock to is read again, consistently.
+ */
 char *
-lock_queue_grant(const struct lock_ctx *c, const char *skip, uint64_t token,
-    enum kube_rc *rc, char *who, size_t whosz)
+lock_queue_grant(const struct lock_ctx *c, const struct record *held, uint64_t rv,
+    uint64_t token, enum kube_rc *rc, char *who, size_t whosz)
 {
 	struct kube_leases	 ls;
 	struct lock_queue	 q;
+	const struct kube_lease	*best;
 	char			*grant = NULL;
-	size_t			 i;
-	int			*tried;
+	int			*tried, again;
 
 	memset(&q, 0, sizeof(q));
 	queue_names(c, &q);
-	if ((*rc = kube_lease_list(c->kb, c->ns, q.label, &ls)) != KUBE_OK)
-		return NULL;
-	if (ls.n > 0 && (tried = calloc(ls.n, sizeof(*tried))) == NULL) {
-		log_error("out of memory");
-		kube_leases_clear(&ls);
-		*rc = KUBE_ERR;
-		return NULL;
-	} else if (ls.n == 0)
-		tried = NULL;
-	/* The first live waiter whose record we can hand the lock to. */
-	while (grant == NULL) {
-		const struct kube_lease	*best = NULL;
-		size_t			 bi = 0;
-
-		for (i = 0; i < ls.n; i++) {
-			const struct kube_lease *l = &ls.v[i];
-
-			if (tried[i] || !is_member(c, l) ||
-			    (skip != NULL && strcmp(l->name, skip) == 0))
-				continue;
-			if (lease_left(l, ls.server_now) < 0) {
-				tried[i] = 1;
-				collect(c, l);
-				continue;
-			}
-			if (best == NULL || ahead(l, best)) {
-				best = l;
-				bi = i;
-			}
+	for (again = 0;; again++) {
+		if ((*rc = kube_lease_list(c->kb, c->ns, q.label, !again, &ls)) != KUBE_OK)
+			return NULL;
+		if ((tried = calloc(ls.n + 1, sizeof(*tried))) == NULL) {
+			log_error("out of memory");
+			kube_leases_clear(&ls);
+			*rc = KUBE_ERR;
+			return NULL;
 		}
-		if (best == NULL)
+		best = grant_pick(c, &ls, held, tried);
+		if (best == NULL || again || (rv > 0 && ls.rv >= rv))
 			break;
-		tried[bi] = 1;
-		grant = grant_build(best, token, who, whosz);
+		log_verbose("lock %s/%s: its queue as cached (version %llu) is older than the "
+		    "lock (version %llu); reading it again", c->ns, c->name,
+		    (unsigned long long)ls.rv, (unsigned long long)rv);
+		free(tried);
+		kube_leases_clear(&ls);
 	}
+	/* The first live waiter whose record we can hand the lock to. */
+	while (best != NULL && (grant = grant_build(best, token, who, whosz)) == NULL)
+		best = grant_pick(c, &ls, held, tried);
 	free(tried);
 	kube_leases_clear(&ls);
 	*rc = KUBE_OK;
@@ -307,7 +354,7 @@ lock_queue_cleanup(const struct lock_ctx *c)
 
 	memset(&q, 0, sizeof(q));
 	queue_names(c, &q);
-	if (kube_lease_list(c->kb, c->ns, q.label, &ls) != KUBE_OK)
+	if (kube_lease_list(c->kb, c->ns, q.label, 0, &ls) != KUBE_OK)
 		return;
 	for (i = 0; i < ls.n; i++) {
 		const struct kube_lease	*l = &ls.v[i];

@@ -141,37 +141,35 @@ bigint_eq(const unsigned char *a, size_t alen, const unsigned char *b, size_t bl
 
 /*
  * 1 when sk is the private half of the RSA public key pk, 0 when not, -1 on error.
- * The moduli are compared, then a signature made with sk must verify with pk (which
- * also covers the exponent: BearSSL's br_rsa_compute_pubexp() cannot recover it for
- * primes p = 1 mod 4).
+ * The moduli are compared (equal moduli are the same primes), and the public exponent
+ * where BearSSL can recover it from sk (it cannot for primes p = 1 mod 4). No signature
+ * is made: that costs an RSA private operation per run, and the one mismatch it would
+ * add (a key whose exponents do not belong together: corrupt inside) fails the
+ * handshake anyway.
  */
 static int
 rsa_key_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 {
-	static const unsigned char hash[32] = "carrier-lock key/cert match.....";
-	br_rsa_compute_modulus	 modulus = tls_rsa_compute_modulus;
-	unsigned char		*n = NULL, *sig = NULL, out[32];
-	size_t			 nlen;
-	int			 rc = -1;
+	unsigned char	*n, ebuf[4];
+	size_t		 nlen;
+	uint32_t	 e;
+	int		 rc;
 
-	if ((nlen = modulus(NULL, sk)) == 0)
+	if ((nlen = tls_rsa_compute_modulus(NULL, sk)) == 0)
 		return -1;
-	if ((n = malloc(nlen)) == NULL || (sig = malloc(nlen)) == NULL ||
-	    modulus(n, sk) != nlen)
-		goto done;
-	rc = 0;
-	if (!bigint_eq(n, nlen, pk->n, pk->nlen))
-		goto done;
-	if (tls_rsa_pkcs1_sign(BR_HASH_OID_SHA256, hash, sizeof(hash), sk,
-	    sig) != 1) {
-		rc = -1;
-		goto done;
+	if ((n = malloc(nlen)) == NULL || tls_rsa_compute_modulus(n, sk) != nlen) {
+		free(n);
+		return -1;
 	}
-	rc = tls_rsa_pkcs1_vrfy(sig, (sk->n_bitlen + 7) / 8, BR_HASH_OID_SHA256,
-	    sizeof(out), pk, out) == 1 && memcmp(out, hash, sizeof(out)) == 0;
-done:
+	rc = bigint_eq(n, nlen, pk->n, pk->nlen);
 	free(n);
-	free(sig);
+	if (rc && (e = tls_rsa_compute_pubexp(sk)) != 0) {
+		ebuf[0] = (unsigned char)(e >> 24);
+		ebuf[1] = (unsigned char)(e >> 16);
+		ebuf[2] = (unsigned char)(e >> 8);
+		ebuf[3] = (unsigned char)e;
+		rc = bigint_eq(ebuf, sizeof(ebuf), pk->e, pk->elen);
+	}
 	return rc;
 }
 

@@ -44,6 +44,7 @@ void		 tls_engine_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 #define tls_rsa_pkcs1_sign	br_rsa_i31_pkcs1_sign
 #define tls_rsa_pkcs1_vrfy	br_rsa_i31_pkcs1_vrfy
 #define tls_rsa_compute_modulus	br_rsa_i31_compute_modulus
+#define tls_rsa_compute_pubexp	br_rsa_i31_compute_pubexp
 
 /* P-256, P-384 and X25519 only; other curves fail as unsupported (0 from mul etc.). */
 extern const br_ec_impl tls_ec;

@@ -187,3 +187,76 @@ def test_runs_in_an_empty_root_like_a_from_scratch_image(cluster, tmp_path):
     assert "proc-start" not in rec and "boot-id" not in rec, "no /proc: not recorded"
     assert inside("release", "--pid", "7").returncode == 0
     assert sorted(p.name for p in root.iterdir()) == ["carrier-lock", "kubeconfig"]
+
+
+def _rsa_key_with_primes_3_mod_4():
+    """An RSA key whose public exponent BearSSL can recompute (p = q = 3 mod 4)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    while True:
+        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        n = k.private_numbers()
+        if n.p % 4 == 3 and n.q % 4 == 3:
+            return k
+
+
+def _cert_for(public_key, ca_dir):
+    """A client certificate for public_key, signed by the harness's CA."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+    ca_key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), None)
+    ca = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carrier-mismatch")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca.subject)
+            .public_key(public_key).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(ca_key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_client_key_of_another_pair_is_refused_naming_it(cluster, tmp_path):
+    """A client key that is not the certificate's is a kubeconfig error that says so,
+    found before any request: another RSA key, another EC key, an RSA key whose modulus
+    is the certificate's but whose exponent is not, and a key of the other type."""
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    pki = cluster.dir / "pki"
+    pem = serialization.Encoding.PEM
+    trad = serialization.PrivateFormat.TraditionalOpenSSL
+    none = serialization.NoEncryption()
+    k = _rsa_key_with_primes_3_mod_4()
+    same_n = rsa.RSAPublicNumbers(3, k.public_key().public_numbers().n).public_key()
+    other_ec = ec.generate_private_key(ec.SECP256R1())
+    cases = {
+        "rsa-other": ((pki / "admin.crt").read_bytes(), (pki / "server.key").read_bytes()),
+        "ec-other": ((pki / "admin-ec.crt").read_bytes(),
+                     other_ec.private_bytes(pem, trad, none)),
+        "rsa-exponent": (_cert_for(same_n, pki), k.private_bytes(pem, trad, none)),
+        "type": ((pki / "admin.crt").read_bytes(), (pki / "admin-ec.key").read_bytes()),
+    }
+    for what, (crt, key) in cases.items():
+        b64 = lambda b: base64.b64encode(b).decode()
+        kc = tmp_path / f"{what}.kubeconfig"
+        kc.write_text(kubeconfig_for(
+            cluster.server,
+            user=f"\n    client-certificate-data: {b64(crt)}\n    client-key-data: {b64(key)}",
+            extra=f"    certificate-authority: {pki / 'ca.crt'}\n"))
+        r = run("query", "--kubeconfig", str(kc), "--name", unique_name())
+        assert r.returncode == 1, (what, r.stderr)
+        assert "client key does not match client certificate" in r.stderr, (what, r.stderr)
+        assert r.stdout == "", what
+    # The same key with its own certificate is fine: the check is not a refusal of all.
+    kc = tmp_path / "match.kubeconfig"
+    kc.write_text(kubeconfig_for(
+        cluster.server,
+        user=("\n    client-certificate-data: "
+              f"{base64.b64encode(_cert_for(k.public_key(), pki)).decode()}\n"
+              "    client-key-data: "
+              f"{base64.b64encode(k.private_bytes(pem, trad, none)).decode()}"),
+        extra=f"    certificate-authority: {pki / 'ca.crt'}\n"))
+    r = run("query", "--kubeconfig", str(kc), "--name", unique_name())
+    assert "client key does not match" not in r.stderr, r.stderr

@@ -298,6 +298,34 @@ def test_expiring_token_is_renewed_during_a_long_wait(cluster, tmp_path):
     assert holder.do("release", pid=2222).returncode == 0
 
 
+def test_watch_ended_for_new_credentials_resumes_without_reading_the_lock(cluster,
+                                                                          tmp_path):
+    """A watch that ends cleanly (here: as 6 s tokens come due; also at its timeout) is
+    opened again from the version where it ended: the waiter neither lists nor reads the
+    lock again, so a long wait costs one request per watch period, not two."""
+    p = Plugin(tmp_path, expiring_body(admin_token(cluster), 6))
+    kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin"))
+    holder = Lock(cluster)
+    assert holder.do("acquire", pid=1111).returncode == 0
+    w = subprocess.Popen([BIN, "acquire", "-v", "--kubeconfig", kc, "--name", holder.name,
+                          "--pid", "2222", "--max-wait-time", "60s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(p.runs()) >= 4, timeout=40, what="four plugin runs")
+        assert holder.do("release", pid=1111).returncode == 0
+        out, err = w.communicate(timeout=40)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    assert w.returncode == 0, err
+    assert err.count("resuming it from version") >= 2, err
+    reads = [l for l in err.splitlines()
+             if re.search(r": GET \S+/configmaps(/|\?fieldSelector)\S*: \d{3} ", l)]
+    assert len(reads) == 1, reads
+    assert holder.do("release", pid=2222).returncode == 0
+
+
 def test_expiring_token_is_renewed_during_a_long_run(cluster, tmp_path):
     """run with a ttl holds the lock for 14 s on 6 s tokens: the plugin runs again before
     each expiry, the renewals go through, and the lock is freed at the end."""

@@ -104,7 +104,7 @@ def test_sigkilled_waiter_handed_the_lock_is_skipped_when_its_grant_expires(clus
     c = start_waiter(lock, tmp_path, "c", log=log)
     os.killpg(b[0].pid, signal.SIGKILL)
     b[0].wait()
-    # b's place is still live (5 minutes): the release hands b the lock.
+    # b's place is still live (15 minutes): the release hands b the lock.
     t0 = time.monotonic()
     assert lock.do("release", pid=1, host="h0").returncode == 0
     rec = lock.query()
@@ -115,6 +115,28 @@ def test_sigkilled_waiter_handed_the_lock_is_skipped_when_its_grant_expires(clus
     assert "expired: not taken up by the waiter it was handed to" in c[1].read_text()
     assert took >= 10, "c took over before b's grant could expire"
     assert leases(lock) == [], "b's place goes when c takes over its grant"
+
+
+def test_a_release_never_hands_the_lock_to_the_holders_own_place(cluster):
+    """A holder that came through the queue deletes its Lease after taking the lock up;
+    a release reads the queue from the API server's cache, which can still show it. A
+    Lease with the holder's own identity is never handed the lock: the lock is freed."""
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    holder = lock.configmap()["data"]["holder"]
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    stale = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": f"{lock.name}-stale", "namespace": lock.namespace,
+                          "labels": {LABEL: lock.name},
+                          "annotations": {"carrier-lock.io/lock": lock.name,
+                                          "carrier-lock.io/record": holder}},
+             "spec": {"holderIdentity": "h0 1", "leaseDurationSeconds": 300,
+                      "renewTime": now}}
+    r = cluster.kubectl("create", "-f", "-", input=json.dumps(stale))
+    assert r.returncode == 0, r.stderr
+    assert len(leases(lock)) == 1
+    assert lock.do("release", pid=1, host="h0").returncode == 0
+    assert lock.query() == {}, "handed to the holder's own, stale, place in line"
 
 
 @pytest.mark.parametrize("how", ["timeout", signal.SIGTERM, signal.SIGINT],
