@@ -251,9 +251,11 @@ struct acquire {
 	struct lock_queue	q;
 	struct kube_cm		ev;		/* the change a wait ended on, read next */
 	int			have_ev;
-	int			reads;		/* reads of the lock so far */
+	int			reads;		/* successful reads of the lock so far */
 	int			fails;		/* failed calls in a row */
 	int			newly;		/* taken by this call (not held already) */
+	int			by_grant;	/* taken up as handed to us: the release that
+						   handed it deletes our Lease */
 };
 
 /* What wait_change() saw. */
@@ -659,7 +661,9 @@ acquire_held(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 		 * confirm with our own record, the grant's token.
 		 */
 		*token = r->token;
-		return acquire_take(c, a, cm, *token, o);
+		step = acquire_take(c, a, cm, *token, o);
+		a->by_grant = *o == LOCK_OK;
+		return step;
 	}
 	if (clock_left(lease_note(&a->lease, cm, r)) == 0) {
 		if ((turn = acquire_our_turn(c, a, r, o, &step)) < 0)
@@ -703,7 +707,7 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 		memset(&a->ev, 0, sizeof(a->ev));
 		a->have_ev = 0;
 		rc = KUBE_OK;
-	} else if (a->reads++ == 0) {
+	} else if (a->reads == 0) {
 		/*
 		 * The first read is a GET, which etcd answers at once; a list waits for the
 		 * API server's watch cache to catch up (up to 100 ms after writes elsewhere).
@@ -715,7 +719,8 @@ acquire_round(const struct lock_ctx *c, struct acquire *a, uint64_t *token,
 	} else
 		rc = kube_cm_list(c->kb, c->ns, c->name, &cm);
 	if (rc != KUBE_OK && rc != KUBE_NOT_FOUND)
-		return acquire_failed(c, a, rc, o);
+		return acquire_failed(c, a, rc, o);	/* the same read again */
+	a->reads++;
 	exists = rc == KUBE_OK;
 	if (!exists || cm.fence == NULL)
 		fence = lock_fence_floor(exists ? cm.rv : cm.list_rv);
@@ -767,7 +772,10 @@ acquire_leave(const struct lock_ctx *c, struct acquire *a, enum lock_outcome o)
 	if (!lock_queue_joined(&a->q))
 		return;
 	snprintf(name, sizeof(name), "%s", a->q.l.name);
-	lock_queue_leave(c, &a->q);
+	if (a->by_grant)
+		lock_queue_forget(&a->q);
+	else
+		lock_queue_leave(c, &a->q);
 	if (o == LOCK_OK)
 		return;
 	if (kube_cm_get(c->kb, c->ns, c->name, &cm) != KUBE_OK)
@@ -827,7 +835,8 @@ lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, const struct 
 {
 	uint64_t	fence, token = held != NULL ? held->token : 0;
 	uint64_t	rv = lock_fence_floor(cm->rv);
-	char		fbuf[24], who[IDENT_MAX_HOST + 32], *grant;
+	char		fbuf[24], who[IDENT_MAX_HOST + 32], lease[LOCK_LEASE_NAME_MAX + 1];
+	char		*grant;
 	enum kube_rc	rc;
 
 	if (cm->fence == NULL || lock_fence_parse(cm->fence, &fence) != 0)
@@ -835,16 +844,25 @@ lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, const struct 
 	if (token > fence)
 		fence = token;
 	/* A queue that cannot be read (a Role without leases) leaves the lock free. */
-	grant = lock_queue_grant(c, held, rv, fence + 1, &rc, who, sizeof(who));
+	grant = lock_queue_grant(c, held, rv, fence + 1, &rc, who, sizeof(who), lease,
+	    sizeof(lease));
 	if (rc == KUBE_INTR)
 		return rc;
 	if (grant != NULL)
 		fence++;
 	snprintf(fbuf, sizeof(fbuf), "%llu", (unsigned long long)fence);
 	rc = kube_cm_update(c->kb, c->ns, c->name, cm, grant, fbuf, NULL);
-	if (rc == KUBE_OK && grant != NULL)
+	if (rc == KUBE_OK && grant != NULL) {
 		log_verbose("lock %s/%s handed to %s, first in its queue (token %llu)", c->ns,
 		    c->name, who, (unsigned long long)fence);
+		/*
+		 * Its place in line is over: removed here, after the handoff's critical
+		 * write, not by the waiter between that and its start. Should this fail, the
+		 * Lease expires unrenewed (--queue-ttl), and grant_pick never picks the
+		 * holder's own meanwhile.
+		 */
+		kube_lease_delete(c->kb, c->ns, lease, NULL);
+	}
 	free(grant);
 	return rc;
 }

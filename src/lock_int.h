@@ -27,6 +27,7 @@
 
 #define LOCK_GRANT_TTL_MS	10000	/* how long a grant waits for its waiter to confirm */
 #define LOCK_LABEL_MAX		63	/* a label value */
+#define LOCK_LEASE_NAME_MAX	253	/* an object's name */
 #define LOCK_WATCH_MIN_MS	1000	/* a watch that ends sooner is backed off from */
 #define LOCK_SHOW_MAX		200	/* how much of a corrupt record we print */
 #define LOCK_DETAILS_MAX	2200	/* lock_holder_details(): four values of CI_TEXT_MAX */
@@ -78,6 +79,8 @@ enum kube_rc lock_queue_join(const struct lock_ctx *, struct lock_queue *);
 enum kube_rc lock_queue_tend(const struct lock_ctx *, struct lock_queue *);
 /* Deletes our Lease, if any (errors logged, not returned: it expires anyway). */
 void	lock_queue_leave(const struct lock_ctx *, struct lock_queue *);
+/* Forgets our Lease without a request: the release that handed us the lock deletes it. */
+void	lock_queue_forget(struct lock_queue *);
 /*
  * May we take a free or expired lock now? Reads the queue: 1 when no live Lease other
  * than skip (an unconfirmed grant's, NULL: none) is ahead of ours (or, not queued, when
@@ -91,10 +94,12 @@ int	lock_queue_may_take(const struct lock_ctx *, struct lock_queue *, const char
  * For a release of the lock held as held (or NULL) and last written at version rv (0:
  * unknown): the grant record, with token, for the first live waiter other than held's
  * own, malloc'd; NULL when nobody waits (*rc KUBE_OK) or on failure (*rc). who gets
- * "host H pid P" of that waiter. Deletes Leases it finds expired.
+ * "host H pid P" of that waiter, lease the name of its Lease (which the caller deletes
+ * once the grant is written). Deletes Leases it finds expired.
  */
 char	*lock_queue_grant(const struct lock_ctx *, const struct record *held, uint64_t rv,
-	    uint64_t token, enum kube_rc *rc, char *who, size_t whosz);
+	    uint64_t token, enum kube_rc *rc, char *who, size_t whosz, char *lease,
+	    size_t leasesz);
 /* cleanup: deletes the Leases of this host's waiters whose process is gone (logged). */
 void	lock_queue_cleanup(const struct lock_ctx *);
 /* For list: 1 when l is a live place in the queue of lock name (server_now: its list's Date). */

@@ -112,6 +112,12 @@ lock_queue_leave(const struct lock_ctx *c, struct lock_queue *q)
 	kube_lease_clear(&q->l);
 }
 
+void
+lock_queue_forget(struct lock_queue *q)
+{
+	kube_lease_clear(&q->l);
+}
+
 /* A Lease of this lock's queue, with what a grant needs. */
 static int
 is_member(const struct lock_ctx *c, const struct kube_lease *l)
@@ -308,7 +314,7 @@ grant_pick(const struct lock_ctx *c, const struct kube_leases *ls, const struct 
  */
 char *
 lock_queue_grant(const struct lock_ctx *c, const struct record *held, uint64_t rv,
-    uint64_t token, enum kube_rc *rc, char *who, size_t whosz)
+    uint64_t token, enum kube_rc *rc, char *who, size_t whosz, char *lease, size_t leasesz)
 {
 	struct kube_leases	 ls;
 	struct lock_queue	 q;
@@ -339,6 +345,8 @@ lock_queue_grant(const struct lock_ctx *c, const struct record *held, uint64_t r
 	/* The first live waiter whose record we can hand the lock to. */
 	while (best != NULL && (grant = grant_build(best, token, who, whosz)) == NULL)
 		best = grant_pick(c, &ls, held, tried);
+	if (grant != NULL)
+		snprintf(lease, leasesz, "%s", best->name);
 	free(tried);
 	kube_leases_clear(&ls);
 	*rc = KUBE_OK;

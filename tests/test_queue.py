@@ -11,6 +11,7 @@
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -22,6 +23,7 @@ from lockutil import BIN, Lock, alive, wait_for
 pytestmark = pytest.mark.usefixtures("cluster")
 
 LABEL = "carrier-lock.io/lock"
+re_lease_delete = re.compile(r"DELETE \S+/leases/\S+: (200|404)")
 
 
 def leases(lock):
@@ -115,6 +117,25 @@ def test_sigkilled_waiter_handed_the_lock_is_skipped_when_its_grant_expires(clus
     assert "expired: not taken up by the waiter it was handed to" in c[1].read_text()
     assert took >= 10, "c took over before b's grant could expire"
     assert leases(lock) == [], "b's place goes when c takes over its grant"
+
+
+def test_the_release_that_hands_the_lock_on_removes_the_waiters_place(cluster, tmp_path):
+    """A handoff's critical path is the grant, the watch event and the waiter's confirming
+    write: the waiter's Lease is deleted by the release that handed it the lock, after
+    the grant, and the waiter makes no request for it."""
+    lock = Lock(cluster)
+    assert lock.do("acquire", pid=1, host="h0").returncode == 0
+    w, err = start_waiter(lock, tmp_path, "w", cmd=lock.args(
+        "acquire", "-v", "--max-wait-time", "60s", pid=2, host="h1"))
+    assert len(leases(lock)) == 1
+    r = lock.do("release", "-v", pid=1, host="h0")
+    assert r.returncode == 0, r.stderr
+    assert re_lease_delete.search(r.stderr), r.stderr
+    assert leases(lock) == [], "the release removed the place it handed the lock to"
+    assert w.wait(timeout=30) == 0, err.read_text()
+    assert not re_lease_delete.search(err.read_text()), err.read_text()
+    assert lock.query()["pid"] == "2"
+    assert lock.do("release", pid=2, host="h1").returncode == 0
 
 
 def test_a_release_never_hands_the_lock_to_the_holders_own_place(cluster):
