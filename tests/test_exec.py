@@ -270,16 +270,14 @@ def assert_renewed_before_expiry(runs):
         assert cur["t"] < exp, (prev, cur)
 
 
-def test_expiring_token_is_renewed_during_a_long_wait(cluster, tmp_path):
-    """Tokens that expire after 10 s, while acquire waits behind a holder: the plugin runs
-    again before each expiry during the wait (the watch is ended when they are due, and
-    the next read and watch carry the new token), and the waiter takes the lock when the
-    holder frees it."""
-    p = Plugin(tmp_path, expiring_body(admin_token(cluster), 10))
+def wait_behind_a_holder(cluster, tmp_path, token_s, *flags):
+    """acquire (with flags) on tokens that expire after token_s, behind a holder that
+    releases after four plugin runs. Returns (plugin, holder lock, exit code, stderr)."""
+    p = Plugin(tmp_path, expiring_body(admin_token(cluster), token_s))
     kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin"))
     holder = Lock(cluster)
     assert holder.do("acquire", pid=1111).returncode == 0
-    w = subprocess.Popen([BIN, "acquire", "--kubeconfig", kc, "--name", holder.name,
+    w = subprocess.Popen([BIN, "acquire", *flags, "--kubeconfig", kc, "--name", holder.name,
                           "--pid", "2222", "--max-wait-time", "60s"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -292,7 +290,16 @@ def test_expiring_token_is_renewed_during_a_long_wait(cluster, tmp_path):
         if w.poll() is None:
             w.kill()
             w.wait()
-    assert w.returncode == 0, err
+    return p, holder, w.returncode, err
+
+
+def test_expiring_token_is_renewed_during_a_long_wait(cluster, tmp_path):
+    """Tokens that expire after 10 s, while acquire waits behind a holder: the plugin runs
+    again before each expiry during the wait (the watch is ended when they are due, and
+    the next watch carries the new token), and the waiter takes the lock when the
+    holder frees it."""
+    p, holder, rc, err = wait_behind_a_holder(cluster, tmp_path, 10)
+    assert rc == 0, err
     assert holder.query()["pid"] == "2222"
     assert_renewed_before_expiry(p.runs())
     assert holder.do("release", pid=2222).returncode == 0
@@ -303,22 +310,8 @@ def test_watch_ended_for_new_credentials_resumes_without_reading_the_lock(cluste
     """A watch that ends cleanly (here: as 6 s tokens come due; also at its timeout) is
     opened again from the version where it ended: the waiter neither lists nor reads the
     lock again, so a long wait costs one request per watch period, not two."""
-    p = Plugin(tmp_path, expiring_body(admin_token(cluster), 6))
-    kc = kubeconfig(cluster, tmp_path / "kc", exec_entry("./plugin"))
-    holder = Lock(cluster)
-    assert holder.do("acquire", pid=1111).returncode == 0
-    w = subprocess.Popen([BIN, "acquire", "-v", "--kubeconfig", kc, "--name", holder.name,
-                          "--pid", "2222", "--max-wait-time", "60s"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for(lambda: len(p.runs()) >= 4, timeout=40, what="four plugin runs")
-        assert holder.do("release", pid=1111).returncode == 0
-        out, err = w.communicate(timeout=40)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
-    assert w.returncode == 0, err
+    p, holder, rc, err = wait_behind_a_holder(cluster, tmp_path, 6, "-v")
+    assert rc == 0, err
     assert err.count("resuming it from version") >= 2, err
     reads = [l for l in err.splitlines()
              if re.search(r": GET \S+/configmaps(/|\?fieldSelector)\S*: \d{3} ", l)]
