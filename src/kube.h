@@ -82,8 +82,6 @@ struct kube_cms {
 	struct kube_cm_entry	*v;
 	size_t			 n;
 	int64_t			 server_now;	/* the reply's Date (epoch s), 0 unknown */
-	uint64_t		 rv;		/* the list's resourceVersion as a number (what
-						   the answer is as of), 0 unknown */
 };
 
 /* GET the ConfigMaps of ns (NULL: all namespaces). On KUBE_OK clear *out after. */

@@ -242,7 +242,6 @@ kube_leases_parse(const char *url, const char *what, const char *body, size_t le
 {
 	struct json	*j;
 	const char	*err;
-	char		*rv;
 	int		 items, e, rc = -1;
 	size_t		 n, i;
 
@@ -256,11 +255,6 @@ kube_leases_parse(const char *url, const char *what, const char *body, size_t le
 		log_error("%s: %s: reply is not a list", url, what);
 		goto done;
 	}
-	/* Versions are opaque by contract: one that is not a number stays 0 (unknown). */
-	if ((rv = json_str(j, json_get(j, json_get(j, 0, "metadata"), "resourceVersion"))) !=
-	    NULL && text_u64(rv, strlen(rv), UINT64_MAX, &out->rv) != 0)
-		out->rv = 0;
-	free(rv);
 	n = (size_t)json_size(j, items);
 	if (n > KUBE_LEASE_MAX) {
 		log_error("%s: %s: more than %d Leases", url, what, KUBE_LEASE_MAX);

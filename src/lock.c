@@ -834,17 +834,16 @@ enum kube_rc
 lock_free_held(const struct lock_ctx *c, const struct kube_cm *cm, const struct record *held)
 {
 	uint64_t	fence, token = held != NULL ? held->token : 0;
-	uint64_t	rv = lock_fence_floor(cm->rv);
 	char		fbuf[24], who[IDENT_MAX_HOST + 32], lease[LOCK_LEASE_NAME_MAX + 1];
 	char		*grant;
 	enum kube_rc	rc;
 
 	if (cm->fence == NULL || lock_fence_parse(cm->fence, &fence) != 0)
-		fence = rv;
+		fence = lock_fence_floor(cm->rv);
 	if (token > fence)
 		fence = token;
 	/* A queue that cannot be read (a Role without leases) leaves the lock free. */
-	grant = lock_queue_grant(c, held, rv, fence + 1, &rc, who, sizeof(who), lease,
+	grant = lock_queue_grant(c, held, fence + 1, &rc, who, sizeof(who), lease,
 	    sizeof(lease));
 	if (rc == KUBE_INTR)
 		return rc;

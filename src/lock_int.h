@@ -91,13 +91,12 @@ void	lock_queue_forget(struct lock_queue *);
 int	lock_queue_may_take(const struct lock_ctx *, struct lock_queue *, const char *skip,
 	    int64_t *recheck, enum kube_rc *rc);
 /*
- * For a release of the lock held as held (or NULL) and last written at version rv (0:
- * unknown): the grant record, with token, for the first live waiter other than held's
- * own, malloc'd; NULL when nobody waits (*rc KUBE_OK) or on failure (*rc). who gets
+ * For a release of the lock held as held (or NULL): the grant record, with token, for
+ * the first live waiter other than held's own, malloc'd; NULL when nobody waits (*rc KUBE_OK) or on failure (*rc). who gets
  * "host H pid P" of that waiter, lease the name of its Lease (which the caller deletes
  * once the grant is written). Deletes Leases it finds expired.
  */
-char	*lock_queue_grant(const struct lock_ctx *, const struct record *held, uint64_t rv,
+char	*lock_queue_grant(const struct lock_ctx *, const struct record *held,
 	    uint64_t token, enum kube_rc *rc, char *who, size_t whosz, char *lease,
 	    size_t leasesz);
 /* cleanup: deletes the Leases of this host's waiters whose process is gone (logged). */

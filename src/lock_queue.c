@@ -251,10 +251,16 @@ done:
 	return out;
 }
 
-/* Whether a and b are the same process: a waiter's Lease and a record of the lock. */
+/*
+ * Whether records a and b name the same holder: the same owner key when both have one
+ * (acquire --owner, or a CI job's), else the same process (host, PID, its start, boot).
+ * Waiters that differ only in their owner key often share the process that started them.
+ */
 static int
-same_process(const struct record *a, const struct record *b)
+same_holder(const struct record *a, const struct record *b)
 {
+	if (a->owner != NULL || b->owner != NULL)
+		return a->owner != NULL && b->owner != NULL && strcmp(a->owner, b->owner) == 0;
 	return strcmp(a->host, b->host) == 0 && a->pid == b->pid &&
 	    strcmp(a->proc_start ? a->proc_start : "", b->proc_start ? b->proc_start : "") == 0 &&
 	    strcmp(a->boot_id ? a->boot_id : "", b->boot_id ? b->boot_id : "") == 0;
@@ -283,7 +289,7 @@ grant_pick(const struct lock_ctx *c, const struct kube_leases *ls, const struct 
 		if (held != NULL && held->queue != NULL && strcmp(l->name, held->queue) == 0)
 			continue;
 		if (held != NULL && record_parse(l->record, &r, &why) == 0) {
-			mine = same_process(&r, held);
+			mine = same_holder(&r, held);
 			record_clear(&r);
 			if (mine)
 				continue;
@@ -304,47 +310,38 @@ grant_pick(const struct lock_ctx *c, const struct kube_leases *ls, const struct 
 }
 
 /*
- * For a release: the first live waiter, read first from the API server's watch cache as
- * it is. A consistent list waits up to 100 ms (the cache's progress-request period) for
- * the cache to catch up with our own write of the lock; the cache may instead be a little
+ * For a release: the first live waiter, read from the API server's watch cache as it is.
+ * A consistent list would wait up to 100 ms (the cache's progress-request period) for the
+ * cache to catch up with our own write of the lock; the cache may instead be a little
  * behind. A Lease created since is a waiter not yet owed the lock: it takes it free. A
- * Lease deleted since matters only when deleted before the lock's last write (rv): the
- * holder's own is excluded by grant_pick; for the rest, a cache older than rv that shows
- * someone to hand the lock to is read again, consistently.
+ * Lease deleted since is the holder's own (grant_pick skips it) or a waiter's that left,
+ * the race a waiter's leaving already settles (acquire_leave hands the lock on, else the
+ * grant's short ttl ends it): a lag of milliseconds widens it by as much.
  */
 char *
-lock_queue_grant(const struct lock_ctx *c, const struct record *held, uint64_t rv,
-    uint64_t token, enum kube_rc *rc, char *who, size_t whosz, char *lease, size_t leasesz)
+lock_queue_grant(const struct lock_ctx *c, const struct record *held, uint64_t token,
+    enum kube_rc *rc, char *who, size_t whosz, char *lease, size_t leasesz)
 {
 	struct kube_leases	 ls;
 	struct lock_queue	 q;
 	const struct kube_lease	*best;
 	char			*grant = NULL;
-	int			*tried, again;
+	int			*tried;
 
 	memset(&q, 0, sizeof(q));
 	queue_names(c, &q);
-	for (again = 0;; again++) {
-		if ((*rc = kube_lease_list(c->kb, c->ns, q.label, !again, &ls)) != KUBE_OK)
-			return NULL;
-		if ((tried = calloc(ls.n + 1, sizeof(*tried))) == NULL) {
-			log_error("out of memory");
-			kube_leases_clear(&ls);
-			*rc = KUBE_ERR;
-			return NULL;
-		}
-		best = grant_pick(c, &ls, held, tried);
-		if (best == NULL || again || (rv > 0 && ls.rv >= rv))
-			break;
-		log_verbose("lock %s/%s: its queue as cached (version %llu) is older than the "
-		    "lock (version %llu); reading it again", c->ns, c->name,
-		    (unsigned long long)ls.rv, (unsigned long long)rv);
-		free(tried);
+	if ((*rc = kube_lease_list(c->kb, c->ns, q.label, 1, &ls)) != KUBE_OK)
+		return NULL;
+	if ((tried = calloc(ls.n + 1, sizeof(*tried))) == NULL) {
+		log_error("out of memory");
 		kube_leases_clear(&ls);
+		*rc = KUBE_ERR;
+		return NULL;
 	}
 	/* The first live waiter whose record we can hand the lock to. */
-	while (best != NULL && (grant = grant_build(best, token, who, whosz)) == NULL)
-		best = grant_pick(c, &ls, held, tried);
+	while ((best = grant_pick(c, &ls, held, tried)) != NULL &&
+	    (grant = grant_build(best, token, who, whosz)) == NULL)
+		;
 	if (grant != NULL)
 		snprintf(lease, leasesz, "%s", best->name);
 	free(tried);

@@ -138,6 +138,25 @@ def test_the_release_that_hands_the_lock_on_removes_the_waiters_place(cluster, t
     assert lock.do("release", pid=2, host="h1").returncode == 0
 
 
+def test_waiters_with_owner_keys_started_by_one_process_are_handed_the_lock(cluster,
+                                                                            tmp_path):
+    """Waiters that share the process that started them (a CI runner's, or one script
+    starting several) but have owner keys of their own are different holders: each
+    release hands the lock on, in order, and never takes a waiter for the holder."""
+    lock = Lock(cluster)
+    assert lock.do("acquire", "--owner", "job-0").returncode == 0
+    ws = [start_waiter(lock, tmp_path, f"job-{i}", cmd=lock.args(
+        "acquire", "-v", "--owner", f"job-{i}", "--max-wait-time", "60s")) for i in (1, 2)]
+    for i, (w, err) in enumerate(ws):
+        r = lock.do("release", "-v", "--owner", f"job-{i}")
+        assert r.returncode == 0, r.stderr
+        assert "handed to" in r.stderr, r.stderr
+        assert w.wait(timeout=30) == 0, err.read_text()
+        assert lock.query()["owner"] == f"job-{i + 1}"
+    assert lock.do("release", "--owner", "job-2").returncode == 0
+    assert leases(lock) == []
+
+
 def test_a_release_never_hands_the_lock_to_the_holders_own_place(cluster):
     """A holder that came through the queue deletes its Lease after taking the lock up;
     a release reads the queue from the API server's cache, which can still show it. A
