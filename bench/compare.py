@@ -232,7 +232,7 @@ class Bench:
         name = self.uniq(f"h{n}")
         held, _, _ = t.acquire(name, "h0")
         w = T.Waiters(t, name)
-        lat, wait_req, wait_s = [], 0.0, 0.0
+        lat, cycle, wait_req, wait_s = [], [], 0.0, 0.0
         try:
             for i in range(n):
                 w.add(f"w{i}")
@@ -256,9 +256,11 @@ class Bench:
                 if h >= 2 or count <= 2:
                     wait_req += quiet.requests
                     wait_s += quiet.seconds
+                t_rel = time.monotonic()
                 rel = t.release(held)
                 held, t_acq = w.next(timeout=120)
                 lat.append(t_acq - rel.t_end)
+                cycle.append(t_acq - t_rel)
                 w.add(f"r{h}")                          # N waiters again
             win = self.m.window(a, self.m.sample())
         finally:
@@ -268,7 +270,7 @@ class Bench:
             except RuntimeError:
                 pass
             t.cleanup(name)
-        return lat, win, wait_req, wait_s
+        return lat, cycle, win, wait_req, wait_s
 
     def handoff(self):
         res = {}
@@ -277,17 +279,19 @@ class Bench:
             seq = [self.ours, self.peers[0], self.peers[1], self.ours, self.peers[2],
                    self.peers[3]]
             for t in seq:
-                lat, win, wq, ws = self.handoff_block(t, n, self.p["handoffs"])
+                lat, cycle, win, wq, ws = self.handoff_block(t, n, self.p["handoffs"])
                 r = res.setdefault(t.key, {}).setdefault(
-                    str(n), {"lat": [], "requests": 0.0, "seconds": 0.0,
+                    str(n), {"lat": [], "cycle": [], "requests": 0.0, "seconds": 0.0,
                              "wait_requests": 0.0, "wait_seconds": 0.0})
                 r["lat"] += lat
+                r["cycle"] += cycle
                 r["requests"] += win.requests
                 r["seconds"] += win.seconds
                 r["wait_requests"] += wq
                 r["wait_seconds"] += ws
                 log(f"  handoff {t.key} N={n}: median "
-                    f"{sorted(lat)[len(lat) // 2] * 1000:.1f} ms, "
+                    f"{sorted(lat)[len(lat) // 2] * 1000:.1f} ms (from the release's start "
+                    f"{sorted(cycle)[len(cycle) // 2] * 1000:.1f} ms), "
                     f"{wq / ws:.1f} req/s waiting, {win.requests / len(lat):.1f} req/handoff")
         return res
 

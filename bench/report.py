@@ -179,6 +179,18 @@ def write(res, out, png, command):
                              f" {wait_rps(r):.1f} | {r['requests'] / len(r['lat']):.1f} | "
                              f"{block_rps(r):.1f} |")
             L.append("")
+            if all("cycle" in h[k][n] for k in order if k in h and n in h[k]):
+                L.append(f"From the release's start (N = {n}): the same handoffs, timed from "
+                         "the moment the release was started (for leader election: the "
+                         "SIGTERM to the holder), so that the release's own process, its "
+                         "connection and its requests count for every tool alike; the "
+                         "targets and the plot use this figure.\n")
+                L.append(STAT_HEAD)
+                oc = pct(h[OURS][n]["cycle"], 0.5)
+                for k in order:
+                    if k in h and n in h[k]:
+                        L.append(stat_row(labels[k], h[k][n]["cycle"], oc, ours=(k == OURS)))
+                L.append("")
         L.append(load_text(h.get("load")) + "\n")
 
     if "waiting" in sc:
@@ -295,6 +307,13 @@ def write(res, out, png, command):
     pathlib.Path(out).write_text("\n".join(L) + "\n")
 
 
+def handoff_lat(r):
+    """The handoff latencies the targets and the plot use: from the release's start when
+    the run has them (a release that returns after its waiter took over would make the
+    time from its return 0 or less), else from its return."""
+    return r.get("cycle") or r["lat"]
+
+
 COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
 
 
@@ -304,18 +323,18 @@ def targets(res):
     h = sc.get("handoff")
     if h and OURS in h:
         for n in sorted(h[OURS], key=int):
-            om = pct(h[OURS][n]["lat"], 0.5)
-            rs = {k: pct(h[k][n]["lat"], 0.5) / om for k in ("kubectl", "cm", "le-default")
+            om = pct(handoff_lat(h[OURS][n]), 0.5)
+            rs = {k: pct(handoff_lat(h[k][n]), 0.5) / om for k in ("kubectl", "cm", "le-default")
                   if k in h and n in h[k]}
             if rs:
                 worst = min(rs, key=rs.get)
-                rows.append((f"handoff, N={n}: median at least 10x faster than every peer "
+                rows.append((f"handoff (from the release's start), N={n}: median at least 10x faster than every peer "
                              "at its defaults",
                              f"{ms(om)}; slowest ratio {rs[worst]:.1f}x ({worst})",
                              rs[worst] >= 10))
             if "le-tuned" in h and n in h["le-tuned"]:
                 lt = h["le-tuned"][n]
-                r_lat = pct(lt["lat"], 0.5) / om
+                r_lat = pct(handoff_lat(lt), 0.5) / om
                 # The load of waiting is scenario 4's (50 clients, per client and minute,
                 # starts included); scenario 3's rate between handoffs also counts the
                 # replacement waiter's start at every handoff, so it is shown beside it.
@@ -330,9 +349,9 @@ def targets(res):
                 else:
                     r_load = lw / ow if ow else float("inf")
                     load_text = f"{ow:.1f} against {lw:.1f} req/s while waiting ({r_load:.0f}x)"
-                rows.append((f"handoff, N={n}: faster than tuned leader election while "
+                rows.append((f"handoff (from the release's start), N={n}: faster than tuned leader election while "
                              "loading the server at least 100x less",
-                             f"{ms(om)} against {ms(pct(lt['lat'], 0.5))} ({r_lat:.1f}x); "
+                             f"{ms(om)} against {ms(pct(handoff_lat(lt), 0.5))} ({r_lat:.1f}x); "
                              + load_text, r_lat > 1 and r_load >= 100))
     u = sc.get("uncontended")
     if u and OURS in u:
@@ -390,7 +409,7 @@ def plot(h, labels, order, png):
             rows = []
             for n, r in sorted(h[k].items(), key=lambda kv: int(kv[0])):
                 rps = block_rps(r)
-                rows.append(f"{max(rps, 0.01):.4f} {pct(r['lat'], 0.5) * 1000:.3f} N={n}")
+                rows.append(f"{max(rps, 0.01):.4f} {pct(handoff_lat(r), 0.5) * 1000:.3f} N={n}")
             data.write_text("\n".join(rows) + "\n")
             color = COLORS[i % len(COLORS)]
             plots.append(f"'{data}' using 1:2 with linespoints lw 2 pt 7 lc rgb '{color}' "

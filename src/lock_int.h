@@ -9,8 +9,8 @@
  * write that could conflict. A release (also force-release, cleanup) that finds live
  * Leases hands the lock to the lowest ticket: it writes that waiter's record, with the
  * next token, a short ttl (LOCK_GRANT_TTL_MS) and "queue" naming the Lease: a grant.
- * The waiter, watching the ConfigMap as before, sees its grant, writes its own record
- * (the same token; its own ttl or none) and deletes its Lease. A grant that is not so
+ * and then deletes that Lease. The waiter, watching the ConfigMap as before, sees its
+ * grant and writes its own record (the same token; its own ttl or none). A grant not so
  * confirmed (the waiter died) expires like any lease and the next in line takes over.
  * Only when the lock is found free or expired does a waiter read the queue, and only
  * the first in line then takes it.
