@@ -550,17 +550,15 @@ cm_write(struct kube *kb, const char *method, const char *path, const char *what
 		report_status(kb, what, &r);
 		rc = KUBE_ERR;
 	}
-	if (rc == KUBE_OK && now != NULL && parse_cm(kb, what, &r, now) != 0) {
-		kube_cm_clear(now);
-		rc = KUBE_ERR;
-	}
+	if (rc == KUBE_OK && now != NULL && parse_cm(kb, what, &r, now) != 0)
+		kube_cm_clear(now);	/* written all the same; now says nothing */
 	free(r.body);
 	return rc;
 }
 
 enum kube_rc
 kube_cm_create(struct kube *kb, const char *ns, const char *name,
-    const char *holder, const char *fence)
+    const char *holder, const char *fence, struct kube_cm *now)
 {
 	char	path[512], what[512];
 	size_t	len = 0;
@@ -568,7 +566,9 @@ kube_cm_create(struct kube *kb, const char *ns, const char *name,
 
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps", ns);
 	snprintf(what, sizeof(what), "create configmaps/%s in namespace %s", name, ns);
-	return cm_write(kb, "POST", path, what, body, len, NULL);
+	if (now != NULL)
+		memset(now, 0, sizeof(*now));
+	return cm_write(kb, "POST", path, what, body, len, now);
 }
 
 enum kube_rc

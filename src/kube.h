@@ -87,13 +87,17 @@ struct kube_cms {
 /* GET the ConfigMaps of ns (NULL: all namespaces). On KUBE_OK clear *out after. */
 enum kube_rc	 kube_cm_list_all(struct kube *, const char *ns, struct kube_cms *out);
 void		 kube_cms_clear(struct kube_cms *);
-/* POST a new ConfigMap with the given data (holder may be NULL). KUBE_CONFLICT if it exists. */
+/*
+ * POST a new ConfigMap with the given data (holder may be NULL). KUBE_CONFLICT if it
+ * exists. now as for kube_cm_update.
+ */
 enum kube_rc	 kube_cm_create(struct kube *, const char *ns, const char *name,
-		    const char *holder, const char *fence);
+		    const char *holder, const char *fence, struct kube_cm *now);
 /*
  * PUT, conditional on old->rv: data becomes exactly {holder (unless NULL), fence}; labels
  * and annotations are kept. KUBE_CONFLICT if the object changed since old was read.
- * When now is not NULL and the update succeeds, it gets the object as written.
+ * When now is not NULL and the write succeeds, it gets the object as written; a reply
+ * that does not describe it (logged) leaves now empty (rv NULL): the write still landed.
  */
 enum kube_rc	 kube_cm_update(struct kube *, const char *ns, const char *name,
 		    const struct kube_cm *old, const char *holder, const char *fence,

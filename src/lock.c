@@ -250,6 +250,7 @@ struct acquire {
 	struct lease_view	lease;
 	struct lock_queue	q;
 	struct kube_cm		ev;		/* the change a wait ended on, read next */
+	struct kube_cm		written;	/* the lock as our last write left it */
 	int			have_ev;
 	int			reads;		/* successful reads of the lock so far */
 	int			fails;		/* failed calls in a row */
@@ -481,7 +482,7 @@ lock_on_failure(const struct lock_ctx *c, enum kube_rc rc, int *fails, int64_t d
  */
 static enum kube_rc
 take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
-    const struct record *renewing)
+    const struct record *renewing, struct kube_cm *now)
 {
 	char		fbuf[24], *rec;
 	enum kube_rc	rc;
@@ -501,9 +502,9 @@ take(const struct lock_ctx *c, const struct kube_cm *cm, uint64_t token,
 		return KUBE_ERR;
 	}
 	if (cm == NULL)
-		rc = kube_cm_create(c->kb, c->ns, c->name, rec, fbuf);
+		rc = kube_cm_create(c->kb, c->ns, c->name, rec, fbuf, now);
 	else
-		rc = kube_cm_update(c->kb, c->ns, c->name, cm, rec, fbuf, NULL);
+		rc = kube_cm_update(c->kb, c->ns, c->name, cm, rec, fbuf, now);
 	free(rec);
 	return rc;
 }
@@ -531,7 +532,8 @@ acquire_take(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 	enum kube_rc	rc;
 
 	a->sent_at = clock_ms();
-	if ((rc = take(c, cm, token, NULL)) == KUBE_OK) {
+	kube_cm_clear(&a->written);
+	if ((rc = take(c, cm, token, NULL, &a->written)) == KUBE_OK) {
 		log_info("acquired lock %s/%s (host %s pid %ld, token %llu)", c->ns, c->name,
 		    c->me->host, c->me->pid, (unsigned long long)token);
 		a->newly = 1;
@@ -555,8 +557,10 @@ acquire_ours(const struct lock_ctx *c, struct acquire *a, const struct kube_cm *
 	log_info("lock %s/%s is held by this owner (host %s pid %ld, token %llu)",
 	    c->ns, c->name, r->host, r->pid, (unsigned long long)r->token);
 	a->sent_at = clock_ms();
-	if (c->ttl_ms > 0)
-		rc = take(c, cm, r->token, r);
+	if (c->ttl_ms > 0) {
+		kube_cm_clear(&a->written);
+		rc = take(c, cm, r->token, r, &a->written);
+	}
 	if (rc != KUBE_OK)
 		return acquire_failed(c, a, rc, o);
 	*o = LOCK_OK;
@@ -791,12 +795,15 @@ acquire_leave(const struct lock_ctx *c, struct acquire *a, enum lock_outcome o)
 }
 
 enum lock_outcome
-lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
+lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent,
+    struct kube_cm *written)
 {
 	struct acquire		a;
 	enum lock_outcome	o = LOCK_ERR;
 	int			sig;
 
+	if (written != NULL)
+		memset(written, 0, sizeof(*written));
 	memset(&a, 0, sizeof(a));
 	a.started = clock_ms();
 	a.recheck = CLOCK_NEVER;
@@ -808,8 +815,10 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 	acquire_leave(c, &a, o);
 	if (sig != 0)
 		raise(sig);
-	if (o != LOCK_OK)
+	if (o != LOCK_OK) {
+		kube_cm_clear(&a.written);
 		return o;
+	}
 	if (sent != NULL)
 		*sent = a.sent_at;
 	if (c->print_token && (printf("%llu\n", (unsigned long long)*token) < 0 ||
@@ -819,8 +828,13 @@ lock_acquire(const struct lock_ctx *c, uint64_t *token, int64_t *sent)
 		    a.newly ? "giving the lock back" : "the lock stays held by this owner");
 		if (a.newly)
 			lock_release(c);
+		kube_cm_clear(&a.written);
 		return LOCK_ERR;
 	}
+	if (written != NULL)
+		*written = a.written;
+	else
+		kube_cm_clear(&a.written);
 	return LOCK_OK;
 }
 

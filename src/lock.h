@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct kube;
+struct kube_cm;
 struct ident;
 struct record_info;
 
@@ -50,9 +51,12 @@ struct lock_ctx {
 
 /*
  * Takes the lock. *token gets the fencing token; *sent (may be NULL) the clock_ms() at
- * which the winning write was sent: a lease runs from then, never from its reply.
+ * which the winning write was sent: a lease runs from then, never from its reply;
+ * *written (may be NULL; clear it after) the lock as that write left it, or nothing (rv
+ * NULL) when it was held already without a write or the reply did not say.
  */
-enum lock_outcome	lock_acquire(const struct lock_ctx *, uint64_t *token, int64_t *sent);
+enum lock_outcome	lock_acquire(const struct lock_ctx *, uint64_t *token, int64_t *sent,
+			    struct kube_cm *written);
 /* With stdout data: the token printed (--print-token) or the record (query). */
 enum lock_outcome	lock_release(const struct lock_ctx *);
 enum lock_outcome	lock_force_release(const struct lock_ctx *);

@@ -98,11 +98,18 @@ lock_hold_acquire(const struct lock_ctx *c, struct lock_hold *h)
 {
 	enum lock_outcome	o;
 
-	if ((o = lock_acquire(c, &h->token, &h->last_renewed)) != LOCK_OK)
+	struct kube_cm		now;
+
+	if ((o = lock_acquire(c, &h->token, &h->last_renewed, &now)) != LOCK_OK)
 		return o;
 	h->next_renew = c->ttl_ms > 0 ? clock_deadline(c->ttl_ms / 3) : CLOCK_NEVER;
-	/* Our record's version, to watch from; LOCK_ERR here is retried while holding. */
-	return lock_hold_check(c, h) == LOCK_LOST ? LOCK_LOST : LOCK_OK;
+	/*
+	 * Our record's version, to watch from: the one our write gave, else a read (LOCK_ERR
+	 * here is retried while holding). Not a list: that waits for the API server's cache.
+	 */
+	o = now.rv != NULL ? hold_still_ours(c, h, &now) : lock_hold_check(c, h);
+	kube_cm_clear(&now);
+	return o == LOCK_LOST ? LOCK_LOST : LOCK_OK;
 }
 
 /*
@@ -140,7 +147,8 @@ lock_hold_renew(const struct lock_ctx *c, struct lock_hold *h)
 		return lock_hold_check(c, h) == LOCK_OK ? LOCK_ERR : LOCK_LOST;
 	if (rc != KUBE_OK)
 		return LOCK_ERR;
-	o = hold_still_ours(c, h, &now);
+	/* A reply that did not describe what we wrote: read it. */
+	o = now.rv != NULL ? hold_still_ours(c, h, &now) : lock_hold_check(c, h);
 	kube_cm_clear(&now);
 	if (o == LOCK_OK) {
 		h->last_renewed = sent;

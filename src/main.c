@@ -76,7 +76,7 @@ run_action(const struct cli *c, const struct lock_ctx *lc)
 
 	switch (c->action) {
 	case CLI_ACQUIRE:	return c->keep ? keeper_acquire(lc, &token) :
-				    lock_acquire(lc, &token, NULL);
+				    lock_acquire(lc, &token, NULL, NULL);
 	case CLI_RELEASE:	return lock_release(lc);
 	case CLI_FORCE_RELEASE:	return lock_force_release(lc);
 	case CLI_QUERY:		return lock_query(lc);

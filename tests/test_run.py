@@ -1,6 +1,7 @@
 """`run -- CMD`, TTL leases and fencing tokens, against the real local cluster."""
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -31,6 +32,23 @@ def test_run_exits_with_the_commands_status_and_releases(cluster, script, code):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == code, r.stderr
     assert lock.query() == {}, "run must release when the command ends"
+
+
+def test_run_reads_nothing_between_taking_the_lock_and_starting_the_command(cluster):
+    """The command starts as soon as the lock is taken: run watches from the version its
+    own write gave, instead of reading the lock again with a list (which kube-apiserver
+    answers only once its cache has caught up: up to 100 ms)."""
+    lock = Lock(cluster)
+    r = subprocess.run([BIN, *lock.args("run", "-v"), "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    took = next(i for i, l in enumerate(lines) if "acquired lock" in l)
+    started = next(i for i, l in enumerate(lines) if "started true as pid" in l)
+    reads = [l for l in lines[took:started]
+             if re.search(r": GET \S+/configmaps\?fieldSelector", l)]
+    assert reads == [], reads
+    assert lock.query() == {}
 
 
 def test_run_missing_command_is_127_and_releases(cluster):
