@@ -346,15 +346,16 @@ build_musl() {
 	check_formats
 	# shellcheck disable=SC2086
 	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS $xflags -static \
-	    -DCARRIER_LOCK_OWN_PRINTF \
+	    -DCARRIER_LOCK_OWN_PRINTF -DCARRIER_LOCK_OWN_MALLOC \
 	    "${DEFS[@]}"
 	tmp=$out.tmp
 	mkdir -p "$(dirname "$out")"
-	# fmt.o is named, not left to the archive: LTO's symbol tables omit calls to
-	# builtins such as printf, so nothing would pull in the member that defines them.
+	# fmt.o and alloc.o are named, not left to the archive: LTO's symbol tables omit
+	# calls to builtins such as printf and malloc, so nothing would pull in the members
+	# that define them.
 	# shellcheck disable=SC2086
 	$cc $STATIC_FLAGS $xflags $STATIC_LDFLAGS $ldflags -o "$tmp" "build/musl-$arch/obj/main.o" \
-	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
+	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/obj/alloc.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
 	    $LDFLAGS ||
 		die "linking $out failed (see the linker's message above)"
 	$strip "$tmp"
@@ -590,7 +591,7 @@ size_report() {
 	local o=build/musl-amd64
 	# shellcheck disable=SC2086
 	$CC $STATIC_FLAGS $AMD64_CFLAGS $STATIC_LDFLAGS $AMD64_LDFLAGS -o build/size.unstripped "$o/obj/main.o" "$o/obj/fmt.o" \
-	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
+	    "$o/obj/alloc.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
 	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
 	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
 	    awk 'NF == 3 {print $3}' > build/size.ours
