@@ -708,7 +708,7 @@ run_bench() {
 	mkdir -p build/bench
 	# shellcheck disable=SC2086
 	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/bench/carrier-lock.unstripped "$o/obj/main.o" \
-	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
+	    "$o/obj/fmt.o" "$o/obj/alloc.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
 		die "linking build/bench/carrier-lock.unstripped failed"
 	exec python3 bench/compare.py "$@"
 }
