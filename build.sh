@@ -314,17 +314,60 @@ $bad"
 }
 
 # write_rodata_first_ld: RODATA_FIRST_LD, which moves .rodata (and the 4-byte .eh_frame
-# terminator) to the front of ld's default layout, before the page alignment that starts
-# the code; INSERT keeps the rest of the default script as it is.
+# terminator) to the front of ld's default layout, and the writable data after it, on a
+# page of its own in memory but not in the file (it shares the last page of .rodata's
+# there: mapped read-write that page's copy is never used, mapped read-only the data's
+# initial bytes are not executable either), all before the page alignment that starts the
+# code: the code is the file's end, with no padding after it. INSERT keeps the rest of the
+# default script as it is (its own statements for these sections are left empty).
 write_rodata_first_ld() {
 	mkdir -p "$(dirname "$RODATA_FIRST_LD")"
 	cat > "$RODATA_FIRST_LD" <<-'EOF'
 	SECTIONS
 	{
 	  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) KEEP (*(.eh_frame)) }
+	  . = ALIGN(CONSTANT (MAXPAGESIZE)) + (. & (CONSTANT (MAXPAGESIZE) - 1));
+	  .tdata : { PROVIDE_HIDDEN (__tdata_start = .); *(.tdata .tdata.* .gnu.linkonce.td.*) }
+	  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }
+	  .init_array : {
+	    PROVIDE_HIDDEN (__init_array_start = .);
+	    KEEP (*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))
+	    KEEP (*(.init_array .ctors))
+	    PROVIDE_HIDDEN (__init_array_end = .);
+	  }
+	  .fini_array : {
+	    PROVIDE_HIDDEN (__fini_array_start = .);
+	    KEEP (*(SORT_BY_INIT_PRIORITY(.fini_array.*) SORT_BY_INIT_PRIORITY(.dtors.*)))
+	    KEEP (*(.fini_array .dtors))
+	    PROVIDE_HIDDEN (__fini_array_end = .);
+	  }
+	  .data.rel.ro : { *(.data.rel.ro.local* .data.rel.ro .data.rel.ro.*) }
+	  .got : { *(.got) *(.igot) }
+	  .got.plt : { *(.got.plt) *(.igot.plt) }
+	  .data : { *(.data .data.* .gnu.linkonce.d.*) }
+	  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }
 	}
 	INSERT AFTER .relr.dyn;
 	EOF
+}
+
+# drop_section_headers FILE: removes the section header table and the section names (what
+# sstrip does), which ld writes after the last segment, here the code: the page that ends
+# the code would map them executable. Nothing that runs the binary reads them; readelf -l
+# and gdb work without them (readelf -S says there are no sections). Fails unless the
+# table is after every segment's bytes.
+drop_section_headers() {
+	local f=$1 end=0 off size shoff
+	while read -r off size; do
+		[ $((off + size)) -le "$end" ] || end=$((off + size))
+	done < <(readelf -lW "$f" | awk '$1 == "LOAD" {print $2, $5}')
+	shoff=$(readelf -hW "$f" | awk '/Start of section headers/ {print $5}')
+	[ "$end" -gt 0 ] && [ "$shoff" -ge "$end" ] ||
+		die "$f: section headers at $shoff, not after the segments (end $end)"
+	# e_shoff (8 bytes at 40), then e_shnum and e_shstrndx (2 bytes each at 60).
+	printf '\0\0\0\0\0\0\0\0' | dd of="$f" bs=1 seek=40 conv=notrunc status=none
+	printf '\0\0\0\0' | dd of="$f" bs=1 seek=60 conv=notrunc status=none
+	truncate -s "$end" "$f"
 }
 
 # build_musl ARCH OUTFILE: the static, stripped binary for amd64 or arm64. Fails unless
@@ -346,18 +389,20 @@ build_musl() {
 	check_formats
 	# shellcheck disable=SC2086
 	AR=$ar compile_lib "build/musl-$arch" "$cc" $STATIC_FLAGS $xflags -static \
-	    -DCARRIER_LOCK_OWN_PRINTF \
+	    -DCARRIER_LOCK_OWN_PRINTF -DCARRIER_LOCK_OWN_MALLOC \
 	    "${DEFS[@]}"
 	tmp=$out.tmp
 	mkdir -p "$(dirname "$out")"
-	# fmt.o is named, not left to the archive: LTO's symbol tables omit calls to
-	# builtins such as printf, so nothing would pull in the member that defines them.
+	# fmt.o and alloc.o are named, not left to the archive: LTO's symbol tables omit
+	# calls to builtins such as printf and malloc, so nothing would pull in the members
+	# that define them.
 	# shellcheck disable=SC2086
 	$cc $STATIC_FLAGS $xflags $STATIC_LDFLAGS $ldflags -o "$tmp" "build/musl-$arch/obj/main.o" \
-	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
+	    "build/musl-$arch/obj/fmt.o" "build/musl-$arch/obj/alloc.o" "build/musl-$arch/libcarrier.a" "$bear/libbearssl.a" \
 	    $LDFLAGS ||
 		die "linking $out failed (see the linker's message above)"
 	$strip "$tmp"
+	[ "$arch" != amd64 ] || drop_section_headers "$tmp"
 	if readelf -lW "$tmp" | grep -q 'INTERP'; then
 		die "$out has a program interpreter: it is not static"
 	fi
@@ -590,8 +635,8 @@ size_report() {
 	local o=build/musl-amd64
 	# shellcheck disable=SC2086
 	$CC $STATIC_FLAGS $AMD64_CFLAGS $STATIC_LDFLAGS $AMD64_LDFLAGS -o build/size.unstripped "$o/obj/main.o" "$o/obj/fmt.o" \
-	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
-	size -A carrier-lock | grep -E '^\.(text|rodata|data|bss)'
+	    "$o/obj/alloc.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS 2>/dev/null
+	size -A build/size.unstripped | grep -E '^\.(text|rodata|data|bss)'
 	gcc-nm --defined-only "$o/libcarrier.a" "$o/obj/main.o" 2>/dev/null |
 	    awk 'NF == 3 {print $3}' > build/size.ours
 	gcc-nm --defined-only "$VENDOR/bearssl-musl/libbearssl.a" 2>/dev/null |
@@ -663,7 +708,7 @@ run_bench() {
 	mkdir -p build/bench
 	# shellcheck disable=SC2086
 	$CC $STATIC_FLAGS $STATIC_LDFLAGS -o build/bench/carrier-lock.unstripped "$o/obj/main.o" \
-	    "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
+	    "$o/obj/fmt.o" "$o/obj/alloc.o" "$o/libcarrier.a" "$VENDOR/bearssl-musl/libbearssl.a" $LDFLAGS ||
 		die "linking build/bench/carrier-lock.unstripped failed"
 	exec python3 bench/compare.py "$@"
 }
