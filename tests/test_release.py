@@ -142,7 +142,7 @@ def test_binaries_are_static_stripped_and_for_their_platform(releases, version, 
 
 
 # Issue 13's budget. With the exec plugins, proxies, oidc and the queue (issues 11 and 12)
-# the binary is 267,594 bytes: 5,450 over it (README "Size" says where they go and what
+# the binary is 270,506 bytes: 8,362 over it (README "Size" says where they go and what
 # is left to take). strict: this fails, as it should, the day the budget is met.
 AMD64_CEILING = 67 * 4096		# 274,432 bytes
 AMD64_BUDGET = 256 * 1024
