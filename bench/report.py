@@ -42,7 +42,7 @@ def stat_row(label, xs, ours_med, fmt=ms, ours=False):
     med = pct(xs, 0.5)
     return (f"| {label} | {len(xs)} | **{fmt(med)}** | {fmt(pct(xs, 0.9))} | "
             f"{fmt(pct(xs, 0.99))} | {fmt(min(xs))} | {fmt(max(xs))} | "
-            f"{'1x' if ours else ratio(med, ours_med)} |")
+            f"{'1x' if ours else ratio(med, ours_med) if ours_med > 0 else '–'} |")
 
 
 STAT_HEAD = ("| tool | n | median | p90 | p99 | min | max | peer / carrier-lock (median) |\n"
