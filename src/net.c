@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +25,9 @@
 #include "clock.h"
 #include "log.h"
 #include "net.h"
+#include "resolve.h"
 #include "sig.h"
+#include "text.h"
 
 /*
  * Waits until fd is ready for events or the deadline passes. Returns 0 when ready
@@ -68,24 +69,25 @@ net_wait(int fd, short events, int64_t deadline)
 
 /* Connects one address. Returns the fd or -1 with errno set. */
 static int
-net_connect_one(const struct addrinfo *ai, int64_t deadline)
+net_connect_one(const struct dns_addr *a, unsigned port, int64_t deadline)
 {
-	int		fd, one = 1, soerr = 0, saved;
-	socklen_t	sl = sizeof(soerr);
+	struct sockaddr_storage	ss;
+	socklen_t		sl = dns_sockaddr(a, port, &ss);
+	int			fd, one = 1, soerr = 0, saved;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
+	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
 		return -1;
 	/* Requests are small and latency matters more than packet count. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
 		return fd;
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
 	/* An interrupted connect() keeps going; poll for its outcome either way. */
 	if (net_wait(fd, POLLOUT, deadline) != 0)
 		goto fail;
+	sl = sizeof(soerr);
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		goto fail;
 	if (soerr != 0) {
@@ -103,38 +105,30 @@ fail:
 int
 net_connect(const char *host, const char *port, int64_t deadline, const char *where)
 {
-	struct addrinfo	 hints, *res = NULL, *ai;
-	int		 fd = -1, rc, err = ECONNREFUSED;
+	struct dns_addrs	addrs;
+	char			why[512];
+	uint64_t		pv = 0;
+	size_t			i;
+	int			fd = -1, err = ECONNREFUSED;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	/*
-	 * getaddrinfo() has no deadline of its own; with musl it honours the resolver's
-	 * timeout from /etc/resolv.conf. Literal addresses never touch the network.
-	 */
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		if (rc == EAI_SYSTEM && errno == EINTR && sig_pending()) {
-			errno = EINTR;
-			return -1;
-		}
-		log_error("%s: cannot resolve host \"%s\": %s", where, host,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		errno = EHOSTUNREACH;
+	if (text_u64(port, strlen(port), 65535, &pv) != 0 || pv == 0) {
+		log_error("%s: port \"%s\" is not a number from 1 to 65535", where, port);
+		errno = EINVAL;
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = net_connect_one(ai, deadline)) >= 0)
-			break;
+	/* Literal addresses never touch a file or the network (resolve.h). */
+	if (resolve_host(host, deadline, &addrs, why, sizeof(why)) != 0) {
+		if (errno != EINTR)
+			log_error("%s: cannot resolve host \"%s\": %s", where, host, why);
+		return -1;
+	}
+	for (i = 0; i < addrs.n; i++) {
+		if ((fd = net_connect_one(&addrs.a[i], (unsigned)pv, deadline)) >= 0)
+			return fd;
 		err = errno;
 		if (err == EINTR || err == ETIMEDOUT)
 			break;
 	}
-	freeaddrinfo(res);
-	if (fd >= 0)
-		return fd;
 	if (err == EINTR) {
 		errno = EINTR;
 		return -1;
