@@ -548,8 +548,10 @@ release_tarball() {
 	stage=build/release/$name
 	rm -rf "$stage"
 	mkdir -p "$stage/completion"
+	# No kubectl-carrier_lock link in it: krew unpacks only directories and regular files
+	# and refuses a whole tarball over one symlink; it makes the link itself, and the
+	# README's ln -s makes it for a binary installed by hand.
 	cp "$DIST/$name" "$stage/carrier-lock"
-	ln -s carrier-lock "$stage/kubectl-carrier_lock"
 	cp docs/kubectl_complete-carrier_lock README.md docs/carrier-lock.1 "$stage/"
 	[ ! -f LICENSE ] || cp LICENSE "$stage/"
 	third_party_notices > "$stage/THIRD-PARTY-NOTICES"
