@@ -320,6 +320,55 @@ def test_krew_installs_each_platform_from_the_release_url(release, version, krew
         assert r.stdout.splitlines() == version_lines(version, "amd64")
 
 
+# git describe --tags --always --dirty (or CARRIER_LOCK_VERSION) and the spec.version krew
+# gets: a tag, with or without its "v", and git's -N-gHASH and -dirty after it as they
+# are; anything else as a pre-release of v0.0.0, in one identifier.
+KREW_VERSIONS = [
+    ("8679b6d", "v0.0.0-8679b6d"),
+    ("8679b6d-dirty", "v0.0.0-8679b6d-dirty"),
+    ("0123456", "v0.0.0-g0123456"),             # semver: no leading zero in a number
+    ("0123456-dirty", "v0.0.0-0123456-dirty"),
+    ("1234567", "v0.0.0-1234567"),
+    ("unknown", "v0.0.0-unknown"),
+    ("v0.3.0", "v0.3.0"),
+    ("v0.3.0-dirty", "v0.3.0-dirty"),
+    ("v0.3.0-12-gabc1234", "v0.3.0-12-gabc1234"),
+    ("v0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("0.3.0", "v0.3.0"),
+    ("0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("v1.0.0-rc.1", "v1.0.0-rc.1"),
+    ("v1.0.0-rc.1-3-gabc1234", "v1.0.0-rc.1-3-gabc1234"),
+    ("v1.0.0+build.5", "v1.0.0+build.5"),
+    ("v1.2", "v0.0.0-v1-2"),
+    ("v1.2.3.4", "v0.0.0-v1-2-3-4"),
+    ("v01.2.3", "v0.0.0-v01-2-3"),
+    ("v1.0.0-01", "v0.0.0-v1-0-0-01"),
+    ("release_1", "v0.0.0-release-1"),
+    ("1.0~rc1", "v0.0.0-1-0-rc1"),
+]
+
+
+@pytest.mark.parametrize("described,semver", KREW_VERSIONS)
+def test_krew_takes_the_manifest_of_every_kind_of_version(krew_path, tmp_path, described,
+                                                         semver):
+    """./build.sh krew-manifest over stand-in tarballs of that version: the version krew
+    gets, and its validator's verdict on the whole manifest."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for arch in ("amd64", "arm64"):
+        (dist / f"carrier-lock-{described}-linux-{arch}.tar.gz").write_bytes(arch.encode())
+    r = subprocess.run([str(REPO / "build.sh"), "krew-manifest"], capture_output=True,
+                       text=True, timeout=60,
+                       env={**os.environ, "DIST": str(dist), "CARRIER_LOCK_VERSION": described,
+                            "CARRIER_LOCK_COMMIT": "0" * 40})
+    assert r.returncode == 0, r.stderr
+    manifest = tmp_path / "carrier-lock.yaml"
+    manifest.write_text(r.stdout)
+    v = validate_krew_manifest(manifest, krew_path, "-skip-install")
+    assert v.returncode == 0, krew_says(v)
+    assert re.search(r"^  version: (\S+)$", r.stdout, re.M).group(1) == semver
+
+
 class KrewWantsALicense(Exception):
     """validate-krew-manifest installed a platform and then found no LICENSE among its
     files (krew's index requires one)."""
