@@ -223,8 +223,9 @@ KUBECTL = REPO / "tests" / "cluster" / "bin" / "kubectl"
 
 def release_url():
     """The RELEASE_URL the release was built with: the environment's, else build.sh's."""
-    return os.environ.get("RELEASE_URL") or re.search(
-        r"^RELEASE_URL=\$\{RELEASE_URL:-(\S+)\}$", (REPO / "build.sh").read_text(), re.M).group(1)
+    default = re.search(r"^RELEASE_URL=\$\{RELEASE_URL:-(\S+)\}$",
+                        (REPO / "build.sh").read_text(), re.M).group(1)
+    return os.environ.get("RELEASE_URL") or default
 
 
 @pytest.fixture(scope="module")
