@@ -11,6 +11,8 @@
 #   ./build.sh release       dist/: static stripped binaries for linux-amd64 and -arm64,
 #                            tarballs (with README, licences, man page, completions),
 #                            SHA256SUMS and a krew manifest; same commit, same bytes
+#   ./build.sh krew-manifest the krew manifest of the tarballs in $DIST on stdout (for
+#                            another RELEASE_URL, without building them again)
 #   ./build.sh arm64         only the static arm64 binary, build/arm64/carrier-lock
 #   ./build.sh size          ./carrier-lock, then where its bytes go (ours, BearSSL, musl)
 #   ./build.sh soak [ARGS]   ./carrier-lock, then the soak on a cluster of its own
@@ -548,8 +550,10 @@ release_tarball() {
 	stage=build/release/$name
 	rm -rf "$stage"
 	mkdir -p "$stage/completion"
+	# No kubectl-carrier_lock link in it: krew unpacks only directories and regular files
+	# and refuses a whole tarball over one symlink; it makes the link itself, and the
+	# README's ln -s makes it for a binary installed by hand.
 	cp "$DIST/$name" "$stage/carrier-lock"
-	ln -s carrier-lock "$stage/kubectl-carrier_lock"
 	cp docs/kubectl_complete-carrier_lock README.md docs/carrier-lock.1 "$stage/"
 	[ ! -f LICENSE ] || cp LICENSE "$stage/"
 	third_party_notices > "$stage/THIRD-PARTY-NOTICES"
@@ -564,11 +568,30 @@ release_tarball() {
 	    --format=gnu -C build/release -cf - "$name" | gzip -n -9 > "$DIST/$name.tar.gz"
 }
 
-# A krew manifest (plugin "carrier-lock": kubectl carrier-lock). Krew wants a semantic
-# version: a tag vX.Y.Z as it is, anything else as the pre-release v0.0.0-DESCRIBE.
+# $VERSION as the semantic version krew requires (vMAJOR.MINOR.PATCH, then an optional
+# pre-release and build of dot-separated identifiers; no number with a leading zero): a
+# semantic tag, with or without its "v", stays itself, and so does what git describe adds
+# to it ("-12-gabc1234", "-dirty": one pre-release identifier). Anything else (a bare
+# commit, "unknown", another kind of tag) is the pre-release of v0.0.0, in one identifier:
+# every character semver does not allow there, "." included, as "-", and a number with a
+# leading zero (an all-digit commit) after git's "g".
+krew_version() {
+	local num='(0|[1-9][0-9]*)' id='(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)'
+	local meta='[0-9A-Za-z-]+' v=$VERSION
+	[[ $v != [0-9]* ]] || v=v$v
+	if [[ $v =~ ^v$num\.$num\.$num(-$id(\.$id)*)?(\+$meta(\.$meta)*)?$ ]]; then
+		echo "$v"
+		return
+	fi
+	v=${VERSION//[^0-9A-Za-z-]/-}
+	[[ ! $v =~ ^0[0-9]+$ ]] || v=g$v
+	echo "v0.0.0-$v"
+}
+
+# A krew manifest (plugin "carrier-lock": kubectl carrier-lock).
 krew_manifest() {
-	local kv=$VERSION arch name
-	[[ $kv =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || kv=v0.0.0-$VERSION
+	local kv arch name
+	kv=$(krew_version)
 	cat <<-EOF
 	apiVersion: krew.googlecontainertools.github.com/v1alpha2
 	kind: Plugin
@@ -586,6 +609,7 @@ krew_manifest() {
 	EOF
 	for arch in amd64 arm64; do
 		name=carrier-lock-$VERSION-linux-$arch
+		[ -f "$DIST/$name.tar.gz" ] || die "krew manifest: no $DIST/$name.tar.gz"
 		cat <<-EOF
 		  - selector:
 		      matchLabels:
@@ -722,6 +746,7 @@ case ${1:-static} in
 (deps)		deps; build_bearssl "$VENDOR/bearssl-musl" "$CC" "$BEARSSL_STATIC_FLAGS $AMD64_CFLAGS" gcc-ar ;;
 (arm64)		build_musl arm64 build/arm64/carrier-lock; say "built build/arm64/carrier-lock" ;;
 (release)	release ;;
+(krew-manifest)	version_defs; krew_manifest ;;
 (size)		build_static; size_report ;;
 (soak)		shift; build_static; exec python3 tests/soak/soak.py "$@" ;;
 (bench)		shift; run_bench "$@" ;;

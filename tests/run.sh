@@ -2,7 +2,8 @@
 # tests/run.sh: every test of carrier-lock, on a fresh machine too.
 #
 #  1. build packages (apt, as root) and the pinned third-party code (build.sh does both);
-#  2. the test cluster's binaries from pinned Go modules (tests/cluster/build.sh; cached);
+#  2. the test cluster's binaries and krew's manifest validator from pinned Go modules
+#     (tests/cluster/build.sh, tests/krew/build.sh; cached);
 #  3. the static binary, the same sources under ASan/UBSan, and the release (./build.sh
 #     release: amd64 and arm64);
 #  4. unit tests and fuzz-corpus replays, under the sanitizers;
@@ -44,6 +45,7 @@ python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest 
 
 ./build.sh deps
 tests/cluster/build.sh
+tests/krew/build.sh
 ./build.sh
 ./build.sh asan
 # The release (amd64 and arm64 binaries, tarballs, sums, krew manifest), built once here

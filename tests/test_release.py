@@ -6,12 +6,14 @@ The release is built twice from this tree into two directories and compared byte
 output as CARRIER_LOCK_RELEASE_DIR, so that CI builds only once more here.
 """
 import hashlib
+import http.server
 import os
 import pathlib
 import re
 import shutil
 import subprocess
 import tarfile
+import threading
 import time
 
 import pytest
@@ -40,18 +42,24 @@ def build_release(dist, root=REPO):
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory):
+def release(tmp_path_factory):
+    """The release directory under test: tests/run.sh's (CARRIER_LOCK_RELEASE_DIR), else
+    one built here."""
+    given = os.environ.get("CARRIER_LOCK_RELEASE_DIR")
+    if given:
+        return pathlib.Path(given)
+    first = tmp_path_factory.mktemp("release") / "dist"
+    build_release(first)
+    return first
+
+
+@pytest.fixture(scope="module")
+def releases(release, tmp_path_factory):
     """(first, second): two release directories built from the same commit. When the
     tree has no uncommitted changes the second is built in a git worktree of HEAD at
     another path (sharing vendor/build), so that no path of the tree can leak into the
     bytes; otherwise both are built here."""
     second = tmp_path_factory.mktemp("release") / "dist"
-    given = os.environ.get("CARRIER_LOCK_RELEASE_DIR")
-    if given:
-        first = pathlib.Path(given)
-    else:
-        first = tmp_path_factory.mktemp("release") / "dist"
-        build_release(first)
     if git("status", "--porcelain", "--untracked-files=no") == "":
         tree = tmp_path_factory.mktemp("worktree") / "carrier-lock"
         git("worktree", "add", "--detach", str(tree), "HEAD")
@@ -62,7 +70,7 @@ def releases(tmp_path_factory):
             git("worktree", "remove", "--force", str(tree))
     else:
         build_release(second)
-    return first, second
+    return release, second
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +112,7 @@ def test_each_tarball_holds_the_binary_docs_and_completions(releases, version, a
     epoch = int(git("log", "-1", "--format=%ct"))
     with tarfile.open(dist / f"{top}.tar.gz") as t:
         members = {m.name: m for m in t.getmembers()}
-        want = {"carrier-lock", "kubectl-carrier_lock", "kubectl_complete-carrier_lock",
+        want = {"carrier-lock", "kubectl_complete-carrier_lock",
                 "README.md", "THIRD-PARTY-NOTICES", "carrier-lock.1", "completion",
                 "completion/carrier-lock.bash", "completion/_carrier-lock",
                 "completion/carrier-lock.fish"}
@@ -114,8 +122,8 @@ def test_each_tarball_holds_the_binary_docs_and_completions(releases, version, a
         for m in members.values():
             assert (m.uid, m.gid, m.uname, m.gname) == (0, 0, "", ""), m.name
             assert m.mtime == epoch, m.name
-        plugin = members[f"{top}/kubectl-carrier_lock"]
-        assert plugin.issym() and plugin.linkname == "carrier-lock"
+            # All krew can unpack: one link (kubectl-carrier_lock) and it refuses the lot.
+            assert m.isdir() or m.isreg(), m.name
         assert members[f"{top}/carrier-lock"].mode == 0o755
         assert members[f"{top}/README.md"].mode == 0o644
         assert t.extractfile(f"{top}/carrier-lock").read() == (dist / top).read_bytes()
@@ -200,6 +208,185 @@ echo "shell=$$"
     assert out[5] == "{}"
     assert cluster.kubectl("get", "configmap", name, "-o", "jsonpath={.data.fence}").stdout \
         == str(token + 1)
+
+
+# --- the krew manifest, by krew itself -------------------------------------------------
+# tests/krew/build.sh builds krew's tools at the release pinned in tests/krew/go.mod into
+# build/krew (once; then it is a no-op): validate-krew-manifest, and kubectl-krew, which
+# the validator runs as "kubectl krew install" (kubectl: the test cluster's, pinned too).
+# Nothing is fetched from the network: the manifest's uris are pointed at a server on
+# 127.0.0.1 that serves the release directory as RELEASE_URL would.
+
+KREW_BIN = REPO / "build" / "krew"
+KUBECTL = REPO / "tests" / "cluster" / "bin" / "kubectl"
+
+
+def release_url():
+    """The RELEASE_URL the release was built with: the environment's, else build.sh's."""
+    default = re.search(r"^RELEASE_URL=\$\{RELEASE_URL:-(\S+)\}$",
+                        (REPO / "build.sh").read_text(), re.M).group(1)
+    return os.environ.get("RELEASE_URL") or default
+
+
+@pytest.fixture(scope="module")
+def krew_path():
+    """A PATH with validate-krew-manifest, kubectl-krew and kubectl first. Go is required:
+    without it tests/krew/build.sh fails, and so does every test that needs krew."""
+    r = subprocess.run([str(REPO / "tests" / "krew" / "build.sh")], capture_output=True,
+                       text=True, timeout=1800)
+    if r.returncode != 0:
+        pytest.fail(f"tests/krew/build.sh exited {r.returncode}:\n{r.stdout}{r.stderr}",
+                    pytrace=False)
+    if not KUBECTL.is_file():
+        pytest.fail(f"{KUBECTL} is missing: run tests/cluster/build.sh", pytrace=False)
+    return f"{KREW_BIN}:{KUBECTL.parent}:{os.environ['PATH']}"
+
+
+def validate_krew_manifest(manifest, path, *flags):
+    return subprocess.run([str(KREW_BIN / "validate-krew-manifest"), "-manifest",
+                           str(manifest), *flags], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PATH": path})
+
+
+def krew_says(r):
+    """What krew's tools said went wrong: their klog warning, error and fatal lines (the
+    output also holds every -v=4 step and Go stack traces), else the end of the output."""
+    lines = [l.strip() for l in (r.stdout + r.stderr).splitlines()
+             if re.match(r"\s*[WEF]\d{4} ", l)]
+    return "\n".join(lines) or (r.stdout + r.stderr)[-3000:]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served_manifest(release, version, tmp_path_factory):
+    """The release's carrier-lock.yaml with RELEASE_URL replaced by a server on 127.0.0.1
+    that has the release directory at /VERSION/, as RELEASE_URL has it; nothing else of
+    the manifest changes. The file keeps its name: krew takes the plugin's name from it."""
+    base = release_url()
+    text = (release / "carrier-lock.yaml").read_text()
+    uris = re.findall(r"^\s+uri: (\S+)$", text, re.M)
+    assert len(uris) == 2 and all(u.startswith(f"{base}/{version}/") for u in uris), uris
+    root = tmp_path_factory.mktemp("krew-served")
+    (root / version).symlink_to(release.resolve())
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a: QuietHandler(*a, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = f"http://127.0.0.1:{server.server_address[1]}"
+    manifest = tmp_path_factory.mktemp("krew-manifest") / "carrier-lock.yaml"
+    manifest.write_text(re.sub(rf"^(\s+uri: ){re.escape(base)}/", rf"\g<1>{local}/", text,
+                               flags=re.M))
+    yield manifest
+    server.shutdown()
+    server.server_close()
+
+
+def test_krew_validates_the_manifest(release, krew_path):
+    """Name (from the file's), apiVersion, kind, semantic version, sha256 and bin present,
+    os/arch selectors that each match a platform krew knows and never the same one."""
+    r = validate_krew_manifest(release / "carrier-lock.yaml", krew_path, "-skip-install")
+    assert r.returncode == 0, krew_says(r)
+    assert "structural validation OK" in r.stderr
+    assert "no overlapping spec.platform[].selector" in r.stderr
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_krew_installs_each_platform_from_the_release_url(release, version, krew_path,
+                                                          served_manifest, tmp_path, arch):
+    """What validate-krew-manifest's install step runs for each platform: krew downloads
+    the tarball (checking its sha256), unpacks it, copies the manifest's files and links
+    its bin as kubectl-carrier_lock; kubectl then runs the plugin."""
+    env = {**os.environ, "PATH": krew_path, "KREW_ROOT": str(tmp_path / "krew"),
+           "KREW_OS": "linux", "KREW_ARCH": arch, "KREW_NO_UPGRADE_CHECK": "1"}
+    r = subprocess.run(["kubectl", "krew", "install", f"--manifest={served_manifest}"],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, krew_says(r)
+    link = tmp_path / "krew" / "bin" / "kubectl-carrier_lock"
+    assert link.is_symlink()
+    assert link.resolve().read_bytes() == \
+        (release / f"carrier-lock-{version}-linux-{arch}").read_bytes()
+    installed = {p.name for p in link.resolve().parent.iterdir()}
+    want = {"carrier-lock", "carrier-lock.1", "THIRD-PARTY-NOTICES"}
+    if (REPO / "LICENSE").exists():
+        want.add("LICENSE")
+    assert installed == want
+    if arch == "amd64":
+        r = subprocess.run(["kubectl", "carrier-lock", "--version"], capture_output=True,
+                           text=True, timeout=60,
+                           env={**os.environ, "PATH": f"{link.parent}:{krew_path}"})
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines() == version_lines(version, "amd64")
+
+
+# git describe --tags --always --dirty (or CARRIER_LOCK_VERSION) and the spec.version krew
+# gets: a tag, with or without its "v", and git's -N-gHASH and -dirty after it as they
+# are; anything else as a pre-release of v0.0.0, in one identifier.
+KREW_VERSIONS = [
+    ("8679b6d", "v0.0.0-8679b6d"),
+    ("8679b6d-dirty", "v0.0.0-8679b6d-dirty"),
+    ("0123456", "v0.0.0-g0123456"),             # semver: no leading zero in a number
+    ("0123456-dirty", "v0.0.0-0123456-dirty"),
+    ("1234567", "v0.0.0-1234567"),
+    ("unknown", "v0.0.0-unknown"),
+    ("v0.3.0", "v0.3.0"),
+    ("v0.3.0-dirty", "v0.3.0-dirty"),
+    ("v0.3.0-12-gabc1234", "v0.3.0-12-gabc1234"),
+    ("v0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("0.3.0", "v0.3.0"),
+    ("0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("v1.0.0-rc.1", "v1.0.0-rc.1"),
+    ("v1.0.0-rc.1-3-gabc1234", "v1.0.0-rc.1-3-gabc1234"),
+    ("v1.0.0+build.5", "v1.0.0+build.5"),
+    ("v1.2", "v0.0.0-v1-2"),
+    ("v1.2.3.4", "v0.0.0-v1-2-3-4"),
+    ("v01.2.3", "v0.0.0-v01-2-3"),
+    ("v1.0.0-01", "v0.0.0-v1-0-0-01"),
+    ("release_1", "v0.0.0-release-1"),
+    ("1.0~rc1", "v0.0.0-1-0-rc1"),
+]
+
+
+@pytest.mark.parametrize("described,semver", KREW_VERSIONS)
+def test_krew_takes_the_manifest_of_every_kind_of_version(krew_path, tmp_path, described,
+                                                         semver):
+    """./build.sh krew-manifest over stand-in tarballs of that version: the version krew
+    gets, and its validator's verdict on the whole manifest."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for arch in ("amd64", "arm64"):
+        (dist / f"carrier-lock-{described}-linux-{arch}.tar.gz").write_bytes(arch.encode())
+    r = subprocess.run([str(REPO / "build.sh"), "krew-manifest"], capture_output=True,
+                       text=True, timeout=60,
+                       env={**os.environ, "DIST": str(dist), "CARRIER_LOCK_VERSION": described,
+                            "CARRIER_LOCK_COMMIT": "0" * 40})
+    assert r.returncode == 0, r.stderr
+    manifest = tmp_path / "carrier-lock.yaml"
+    manifest.write_text(r.stdout)
+    v = validate_krew_manifest(manifest, krew_path, "-skip-install")
+    assert v.returncode == 0, krew_says(v)
+    assert re.search(r"^  version: (\S+)$", r.stdout, re.M).group(1) == semver
+
+
+class KrewWantsALicense(Exception):
+    """validate-krew-manifest installed a platform and then found no LICENSE among its
+    files (krew's index requires one)."""
+
+
+@pytest.mark.xfail(not (REPO / "LICENSE").exists(), raises=KrewWantsALicense, strict=True,
+                   reason="the tree has no LICENSE, which krew's validator requires in "
+                          "the installed files")
+def test_validate_krew_manifest_installs_every_platform(served_manifest, krew_path):
+    """The validator's full run: every check above, then "kubectl krew install" of each
+    platform in a KREW_ROOT of its own, then a LICENSE (or alike) among the files."""
+    r = validate_krew_manifest(served_manifest, krew_path)
+    if r.returncode != 0 and "failed to install: LICENSE (or alike) file is not " \
+            "extracted" in r.stderr and "could not find license file among" in r.stderr:
+        raise KrewWantsALicense(krew_says(r))
+    assert r.returncode == 0, krew_says(r)
+    assert "all 2 spec.platforms installed fine" in r.stderr
 
 
 # --- the man page agrees with --help ---------------------------------------------------
