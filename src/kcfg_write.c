@@ -311,6 +311,53 @@ unchanged(const char *path, const char *text, size_t len, const char **why)
 	return same;
 }
 
+/*
+ * The file that path names, following symlinks of its last component (at most 40, as
+ * the kernel allows), into out: the write-back replaces that file, in its directory,
+ * and leaves the links as they are. Directories on the way need not be resolved: the
+ * new file is renamed over the old one through the same path. Returns 0, or -1 with
+ * errno (ELOOP, ENAMETOOLONG, or lstat's or readlink's).
+ */
+static int
+link_target(const char *path, char *out, size_t outsz)
+{
+	char		 link[PATH_MAX];
+	const char	*slash;
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 dir;
+	int		 hops;
+
+	if (strlen(path) >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(out, path);
+	for (hops = 0; hops <= 40; hops++) {
+		if (lstat(out, &st) != 0)
+			return -1;
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		if ((n = readlink(out, link, sizeof(link))) < 0)
+			return -1;
+		if ((size_t)n == sizeof(link)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		link[n] = '\0';
+		/* A relative link is relative to the directory of the link itself. */
+		slash = strrchr(out, '/');
+		dir = link[0] == '/' || slash == NULL ? 0 : (size_t)(slash - out) + 1;
+		if (dir + (size_t)n >= outsz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(out + dir, link, (size_t)n + 1);
+	}
+	errno = ELOOP;
+	return -1;
+}
+
 int
 kcfg_oidc_write(struct kcfg_oidc *o, const char *id_token, const char *refresh_token)
 {
@@ -332,7 +379,7 @@ kcfg_oidc_write(struct kcfg_oidc *o, const char *id_token, const char *refresh_t
 	if ((nt = kcfg_oidc_edit(o->text, o->text_len, o->user, id_token, refresh_token,
 	    &nlen, &why)) == NULL)
 		goto out;
-	if (realpath(o->path, real) == NULL || stat(real, &st) != 0) {
+	if (link_target(o->path, real, sizeof(real)) != 0 || stat(real, &st) != 0) {
 		why = strerror(errno);
 		goto out;
 	}
@@ -367,13 +414,13 @@ kcfg_oidc_write(struct kcfg_oidc *o, const char *id_token, const char *refresh_t
 		goto out;
 	}
 	tmpl[0] = '\0';
-	if ((slash = strrchr(real, '/')) != NULL) {
+	/* The rename is durable once its directory is. */
+	if ((slash = strrchr(real, '/')) != NULL)
 		*slash = '\0';
-		if ((dfd = open(real[0] != '\0' ? real : "/", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
+	if ((dfd = open(slash == NULL ? "." : real[0] != '\0' ? real : "/",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
 	}
 	buf_wipe_free(o->text, o->text_len);
 	o->text = nt;

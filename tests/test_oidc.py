@@ -195,6 +195,34 @@ def test_expired_id_token_refreshed_written_back_and_lock_taken(oidc, tmp_path):
     assert not held(c, name)
 
 
+def test_write_back_through_symlinks_replaces_their_target(oidc, tmp_path):
+    """~/.kube/config as a link (here two: a relative path given from the working
+    directory, then a relative link into another directory): the file at the end gets the
+    new tokens, the links stay links, and no temporary file is left anywhere."""
+    c, iss = oidc
+    iss.mode = "ok"
+    old_idt = iss.mint(exp_in=-120)
+    kc = write_kc(tmp_path / "real", c, iss, old_idt)
+    links = tmp_path / "links"
+    links.mkdir()
+    os.symlink("../real/config", links / "kc")
+    os.symlink("links/kc", tmp_path / "home-kc")
+    # Relative file names in a kubeconfig are relative to the path given, as for kubectl.
+    for d in (tmp_path, links):
+        (d / "oidc-ca.crt").write_text((kc.parent / "oidc-ca.crt").read_text())
+    name = unique_name("oidc")
+    r = run(*lock_args("home-kc", name), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "not written back" not in r.stderr, r.stderr
+    assert f"id-token: {iss.last_id_token}\n" in kc.read_text()
+    assert os.readlink(tmp_path / "home-kc") == "links/kc"
+    assert os.readlink(links / "kc") == "../real/config"
+    for d in (tmp_path, links, kc.parent):
+        assert not [p for p in d.iterdir() if "carrier-lock-" in p.name]
+    r = run(*lock_args(kc, name, "release"))
+    assert r.returncode == 0, r.stderr
+
+
 def test_401_on_unexpired_token_refreshes_once(oidc, tmp_path):
     c, iss = oidc
     iss.mode = "ok"
