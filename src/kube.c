@@ -586,13 +586,12 @@ kube_cm_update(struct kube *kb, const char *ns, const char *name,
 	return cm_write(kb, "PUT", path, what, body, len, now);
 }
 
-/* Keeps rv (malloc'd, or NULL: kept as it was) as where a resumed watch starts. */
+/* Keeps rv (NULL or empty: kept as it was) as where a resumed watch starts. */
 static void
-watch_note_rv(struct kube *kb, char *rv)
+watch_note_rv(struct kube *kb, const char *rv)
 {
 	if (rv != NULL && rv[0] != '\0' && strlen(rv) <= KUBE_RV_MAX)
-		memcpy(kb->watch_rv, rv, strlen(rv) + 1);
-	free(rv);
+		memmove(kb->watch_rv, rv, strlen(rv) + 1);
 }
 
 /*
@@ -608,6 +607,7 @@ watch_event(struct kube *kb, const char *what, const char *line, size_t len,
 	const char		*err;
 	char			*type;
 	enum kube_watch_rc	 rc = KUBE_WATCH_RESTART;
+	char			*rv;
 
 	if ((j = json_parse(line, len, &err)) == NULL) {
 		log_error("%s: %s: watch event is not JSON: %s", kb->url, what, err);
@@ -617,13 +617,15 @@ watch_event(struct kube *kb, const char *what, const char *line, size_t len,
 	log_verbose("%s: %s: event %s", kb->url, what, type ? type : "(none)");
 	if (type != NULL && strcmp(type, "BOOKMARK") == 0) {
 		rc = KUBE_WATCH_DEADLINE;
-		watch_note_rv(kb, json_str(j, json_get(j, json_get(j, json_get(j, 0, "object"),
-		    "metadata"), "resourceVersion")));
+		rv = json_str(j, json_get(j, json_get(j, json_get(j, 0, "object"), "metadata"),
+		    "resourceVersion"));
+		watch_note_rv(kb, rv);
+		free(rv);
 	} else if (type != NULL && (strcmp(type, "ADDED") == 0 ||
 	    strcmp(type, "MODIFIED") == 0)) {
 		if (cm_from_json(kb, what, j, json_get(j, 0, "object"), cm) == 0) {
 			rc = KUBE_WATCH_CHANGED;
-			watch_note_rv(kb, strdup(cm->rv));
+			watch_note_rv(kb, cm->rv);
 		} else
 			kube_cm_clear(cm);
 	}
@@ -647,8 +649,10 @@ watch_start(struct kube *kb, const char *rv)
 	snprintf(path, sizeof(path), "%s%s&timeoutSeconds=%lld", kb->watch_path, rv,
 	    (long long)left_s);
 	/* Until it shows a newer one, the version it starts from is where it is. */
-	kb->watch_rv[0] = '\0';
-	watch_note_rv(kb, strdup(rv));
+	if (rv != kb->watch_rv) {
+		kb->watch_rv[0] = '\0';
+		watch_note_rv(kb, rv);
+	}
 	kb->watch_opened = clock_ms();
 	for (attempt = 0;; attempt++) {
 		if ((c = kube_creds(kb, attempt)) != KUBE_OK)
@@ -699,14 +703,12 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 static enum kube_watch_rc
 watch_resume(struct kube *kb)
 {
-	char	rv[KUBE_RV_MAX + 1];
-
 	if (kb->watch_rv[0] == '\0' || clock_ms() - kb->watch_opened < 1000 ||
 	    clock_left(kb->watch_until) == 0)
 		return KUBE_WATCH_RESTART;
-	memcpy(rv, kb->watch_rv, sizeof(rv));
-	log_verbose("%s: %s: resuming it from version %s", kb->url, kb->watch_what, rv);
-	return watch_start(kb, rv);
+	log_verbose("%s: %s: resuming it from version %s", kb->url, kb->watch_what,
+	    kb->watch_rv);
+	return watch_start(kb, kb->watch_rv);
 }
 
 enum kube_watch_rc
