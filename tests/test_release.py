@@ -149,14 +149,11 @@ def test_binaries_are_static_stripped_and_for_their_platform(releases, version, 
         assert b.stat().st_size <= AMD64_CEILING, b.stat().st_size
 
 
-# Issue 13's budget. With the exec plugins, proxies, oidc and the queue (issues 11 and 12)
-# the binary is 270,506 bytes: 8,362 over it (README "Size" says where they go and what
-# is left to take). strict: this fails, as it should, the day the budget is met.
-AMD64_CEILING = 67 * 4096		# 274,432 bytes
+# Issue 13's budget, met with every feature: 256,489 bytes (README "Size").
+AMD64_CEILING = 63 * 4096		# 258,048 bytes
 AMD64_BUDGET = 256 * 1024
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: 256 KiB not met with every feature yet")
 def test_amd64_binary_within_the_256_kib_budget(releases, version):
     b = releases[0] / f"carrier-lock-{version}-linux-amd64"
     assert b.stat().st_size <= AMD64_BUDGET, b.stat().st_size
