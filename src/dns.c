@@ -178,9 +178,8 @@ next_word(const char *line, size_t len, size_t *at, size_t *n)
 	return line + s;
 }
 
-/* Parses an IPv4 or IPv6 address of n bytes. Returns 0, or -1. */
-static int
-addr_parse(const char *w, size_t n, struct dns_addr *a)
+int
+dns_addr_parse(const char *w, size_t n, struct dns_addr *a)
 {
 	char	text[INET6_ADDRSTRLEN];
 
@@ -225,7 +224,7 @@ dns_hosts_line(const char *line, size_t len, const char *name, struct dns_addrs 
 		nlen--;
 	len = line_end(line, len, '#');
 	w = next_word(line, len, &at, &n);
-	if (addr_parse(w, n, &a) != 0)
+	if (dns_addr_parse(w, n, &a) != 0)
 		return;
 	for (;;) {
 		w = next_word(line, len, &at, &n);
@@ -282,7 +281,7 @@ dns_conf_line(const char *line, size_t len, struct dns_conf *c)
 	key = next_word(line, len, &at, &kn);
 	if (word_is(key, kn, "nameserver")) {
 		w = next_word(line, len, &at, &n);
-		if (c->nns < DNS_MAX_NS && addr_parse(w, n, &c->ns[c->nns]) == 0)
+		if (c->nns < DNS_MAX_NS && dns_addr_parse(w, n, &c->ns[c->nns]) == 0)
 			c->nns++;
 	} else if (word_is(key, kn, "search") || word_is(key, kn, "domain")) {
 		/* Domains that do not fit the list are left out, as musl does. */

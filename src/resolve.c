@@ -326,10 +326,7 @@ resolve_host(const char *host, int64_t deadline, struct dns_addrs *out, char *wh
 
 	memset(out, 0, sizeof(*out));
 	why[0] = '\0';
-	memset(&lit, 0, sizeof(lit));
-	lit.family = AF_INET;
-	if (inet_pton(AF_INET, host, lit.ip) == 1 ||
-	    (lit.family = AF_INET6, inet_pton(AF_INET6, host, lit.ip) == 1)) {
+	if (dns_addr_parse(host, n, &lit) == 0) {
 		dns_addrs_add(out, &lit);
 		return 0;
 	}
