@@ -569,23 +569,43 @@ release_tarball() {
 }
 
 # $VERSION as the semantic version krew requires (vMAJOR.MINOR.PATCH, then an optional
-# pre-release and build of dot-separated identifiers; no number with a leading zero): a
-# semantic tag, with or without its "v", stays itself, and so does what git describe adds
-# to it ("-12-gabc1234", "-dirty": one pre-release identifier). Anything else (a bare
-# commit, "unknown", another kind of tag) is the pre-release of v0.0.0, in one identifier:
-# every character semver does not allow there, "." included, as "-", and a number with a
-# leading zero (an all-digit commit) after git's "g".
+# pre-release and build of dot-separated identifiers; no number with a leading zero), so
+# that krew orders builds as git does. A semantic tag, with or without its "v", stays itself.
+# What git describe adds to it must sort after the tag, where a pre-release would sort
+# before it: "-N-gHASH" (N commits past the tag) becomes the next patch's pre-release
+# "dev.N" (after a tag with a pre-release: ".dev.N" appended to it, still before the
+# release), HASH and "-dirty" go into the build, which does not order (v0.3.0-12-gabc1234
+# is v0.3.1-dev.12+gabc1234, v0.3.0-dirty is v0.3.0+dirty). Anything else (a bare commit,
+# "unknown", another kind of tag) is the pre-release of v0.0.0, in one identifier: every
+# character semver does not allow there, "." included, as "-", and a number with a leading
+# zero (an all-digit commit) after git's "g".
 krew_version() {
 	local num='(0|[1-9][0-9]*)' id='(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)'
-	local meta='[0-9A-Za-z-]+' v=$VERSION
+	local meta='[0-9A-Za-z-]+' v=$VERSION build='' n=0 tagbuild=''
 	[[ $v != [0-9]* ]] || v=v$v
-	if [[ $v =~ ^v$num\.$num\.$num(-$id(\.$id)*)?(\+$meta(\.$meta)*)?$ ]]; then
-		echo "$v"
+	if [[ $v =~ ^(.*)-dirty$ ]]; then
+		v=${BASH_REMATCH[1]} build=dirty
+	fi
+	if [[ $v =~ ^(.*)-([0-9]+)-g([0-9a-f]+)$ ]]; then
+		v=${BASH_REMATCH[1]} n=$((10#${BASH_REMATCH[2]}))
+		build=g${BASH_REMATCH[3]}${build:+.$build}
+	fi
+	if [[ $v =~ ^([^+]*)\+(.*)$ ]]; then
+		v=${BASH_REMATCH[1]} tagbuild=${BASH_REMATCH[2]}
+		[[ $tagbuild =~ ^$meta(\.$meta)*$ ]] || v=not-semantic
+	fi
+	if [[ $v =~ ^v$num\.$num\.$num$ ]]; then
+		[ "$n" = 0 ] || v=v${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.$((BASH_REMATCH[3] + 1))-dev.$n
+	elif [[ $v =~ ^v$num\.$num\.$num-$id(\.$id)*$ ]]; then
+		[ "$n" = 0 ] || v=$v.dev.$n
+	else
+		v=${VERSION//[^0-9A-Za-z-]/-}
+		[[ ! $v =~ ^0[0-9]+$ ]] || v=g$v
+		echo "v0.0.0-$v"
 		return
 	fi
-	v=${VERSION//[^0-9A-Za-z-]/-}
-	[[ ! $v =~ ^0[0-9]+$ ]] || v=g$v
-	echo "v0.0.0-$v"
+	build=$tagbuild${tagbuild:+${build:+.}}$build
+	echo "$v${build:++$build}"
 }
 
 # A krew manifest (plugin "carrier-lock": kubectl carrier-lock).

@@ -42,11 +42,13 @@ import tools as T  # noqa: E402
 FULL = dict(rss_runs=5, pairs=50, handoff_ns=[1, 10, 50], handoffs=12,
             baseline_s=8, wait_clients=50, wait_ours_s=120, wait_peer_s=15,
             steady_after_s=15, cont_clients=50, cont_takes=10, cont_cap_s=25,
-            cont_cap_ours_s=90)
+            cont_cap_ours_s=90, split_clients=20, split_takes=5, split_rounds=3,
+            split_cap_s=60)
 QUICK = dict(rss_runs=1, pairs=2, handoff_ns=[2], handoffs=2,
              baseline_s=2, wait_clients=4, wait_ours_s=6, wait_peer_s=4,
              steady_after_s=3, cont_clients=4, cont_takes=2, cont_cap_s=8,
-             cont_cap_ours_s=8)
+             cont_cap_ours_s=8, split_clients=3, split_takes=2, split_rounds=1,
+             split_cap_s=20)
 
 
 RUN_KEY = "carrier-lock-run"     # scenario 2's extra row: acquire + release in one process
@@ -389,6 +391,66 @@ class Bench:
             log(f"  contention {t.key}: {r['rate']:.2f}/s, {r['done']} done")
         return res
 
+    # -- 8 contention as issue 12 measured it --------------------------------------------
+    def split_block(self, t):
+        """C clients each take the lock K times around a 10 ms critical section, acquire
+        and release as separate processes (a CI job's two steps); leader election, whose
+        lock lives only as long as its process, with `lelock run -- sleep 0.01`. Every
+        client starts at once. Time to the last release, and per acquisition: 409s and
+        requests from /metrics."""
+        c, k = self.p["split_clients"], self.p["split_takes"]
+        name = self.uniq("split")
+        logdir = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench-split."))
+        procs = []
+        a = self.m.sample()
+        for i in range(c):
+            if t.in_process:
+                body = " ".join(shlex.quote(x) for x in t.run_argv(name, f"s{i}",
+                                                                    ["sleep", "0.01"]))
+            else:
+                acq = " ".join(shlex.quote(x) for x in t.acquire_argv(name, f"s{i}"))
+                rel = " ".join(shlex.quote(x) for x in t.release_argv(name, f"s{i}"))
+                body = f"{acq} >/dev/null && sleep 0.01 && {rel}"
+            script = (f"i=0; while [ $i -lt {k} ]; do {body} || exit 1; echo x >> "
+                      f"{logdir}/s{i}; i=$((i + 1)); done")
+            procs.append(T.Proc(["sh", "-c", script], self.env))
+        deadline = a.t + self.p["split_cap_s"]
+        capped = False
+        for p in procs:
+            try:
+                p.popen.wait(timeout=max(0.01, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                capped = True
+                break
+        t_end = time.monotonic()
+        if capped:
+            for p in procs:
+                p.kill(signal.SIGTERM)
+            for p in procs:
+                p.popen.wait()
+        win = self.m.window(a, self.m.sample())
+        done = sum(len(f.read_text().split()) for f in logdir.glob("s*"))
+        failed = sum(1 for p in procs if p.popen.returncode != 0 and not capped)
+        t.cleanup(name)
+        secs = t_end - a.t
+        return {"clients": c, "takes": k, "done": done, "capped": capped, "failed": failed,
+                "seconds": secs, "conflicts_per": win.conflicts / done if done else None,
+                "requests_per": win.requests / done if done else None,
+                "verbs": win.verbs_text()}
+
+    def split(self):
+        """carrier-lock and tuned leader election, block by block (ours, le, ours, le...)."""
+        res = {}
+        le = self.peers[3]
+        for _ in range(self.p["split_rounds"]):
+            for t in (self.ours, le):
+                r = self.split_block(t)
+                res.setdefault(t.key, []).append(r)
+                log(f"  split contention {t.key}: {r['seconds']:.1f} s, {r['done']} done, "
+                    f"{r['requests_per'] or 0:.1f} req and {r['conflicts_per'] or 0:.2f} "
+                    "409 per acquisition")
+        return res
+
     def run(self):
         self.load.start()
         self.scenario(0, "baseline", lambda: {"window": vars_of(
@@ -398,6 +460,7 @@ class Bench:
         self.scenario(3, "handoff", self.handoff)
         self.scenario(4, "waiting", self.waiting)
         self.scenario(5, "contention", self.contention)
+        self.scenario(8, "split", self.split)
         self.scenario(7, "profile", lambda: anatomy.run(
             self.env, self.args.bin, self.args.unstripped, self.cdir, self.args.quick))
         self.load.stop.set()
@@ -451,7 +514,7 @@ def main():
     ap.add_argument("--cluster-dir", help="use this running cluster (up.sh DIR) instead of a new one")
     ap.add_argument("--unstripped", default=str(REPO / "build" / "bench" / "carrier-lock.unstripped"),
                     help="the same build with symbols, for perf (scenario 7)")
-    ap.add_argument("--scenarios", default="0,1,2,3,4,5,7",
+    ap.add_argument("--scenarios", default="0,1,2,3,4,5,7,8",
                     help="which to run (0 is the idle baseline the others subtract)")
     ap.add_argument("--bin", default=os.environ.get("CARRIER_LOCK_BIN", str(REPO / "carrier-lock")))
     ap.add_argument("--out", default=None)

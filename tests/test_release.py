@@ -319,8 +319,9 @@ def test_krew_installs_each_platform_from_the_release_url(release, version, krew
 
 
 # git describe --tags --always --dirty (or CARRIER_LOCK_VERSION) and the spec.version krew
-# gets: a tag, with or without its "v", and git's -N-gHASH and -dirty after it as they
-# are; anything else as a pre-release of v0.0.0, in one identifier.
+# gets: a tag, with or without its "v", as it is; git's "-N-gHASH" as the next patch's
+# pre-release "dev.N" (after a pre-release tag: ".dev.N"), HASH and "-dirty" in the build;
+# anything else as a pre-release of v0.0.0, in one identifier.
 KREW_VERSIONS = [
     ("8679b6d", "v0.0.0-8679b6d"),
     ("8679b6d-dirty", "v0.0.0-8679b6d-dirty"),
@@ -329,21 +330,51 @@ KREW_VERSIONS = [
     ("1234567", "v0.0.0-1234567"),
     ("unknown", "v0.0.0-unknown"),
     ("v0.3.0", "v0.3.0"),
-    ("v0.3.0-dirty", "v0.3.0-dirty"),
-    ("v0.3.0-12-gabc1234", "v0.3.0-12-gabc1234"),
-    ("v0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("v0.3.0-dirty", "v0.3.0+dirty"),
+    ("v0.3.0-12-gabc1234", "v0.3.1-dev.12+gabc1234"),
+    ("v0.3.0-12-gabc1234-dirty", "v0.3.1-dev.12+gabc1234.dirty"),
+    ("v0.3.0-0-gabc1234", "v0.3.0+gabc1234"),  # git describe --long at the tag
     ("0.3.0", "v0.3.0"),
-    ("0.3.0-12-gabc1234-dirty", "v0.3.0-12-gabc1234-dirty"),
+    ("0.3.0-12-gabc1234-dirty", "v0.3.1-dev.12+gabc1234.dirty"),
     ("v1.0.0-rc.1", "v1.0.0-rc.1"),
-    ("v1.0.0-rc.1-3-gabc1234", "v1.0.0-rc.1-3-gabc1234"),
+    ("v1.0.0-rc.1-3-gabc1234", "v1.0.0-rc.1.dev.3+gabc1234"),
     ("v1.0.0+build.5", "v1.0.0+build.5"),
+    ("v1.0.0+build.5-dirty", "v1.0.0+build.5.dirty"),
     ("v1.2", "v0.0.0-v1-2"),
+    ("v1.2-3-gabc1234", "v0.0.0-v1-2-3-gabc1234"),
     ("v1.2.3.4", "v0.0.0-v1-2-3-4"),
     ("v01.2.3", "v0.0.0-v01-2-3"),
     ("v1.0.0-01", "v0.0.0-v1-0-0-01"),
+    ("v1.0.0+a..b", "v0.0.0-v1-0-0-a--b"),
     ("release_1", "v0.0.0-release-1"),
     ("1.0~rc1", "v0.0.0-1-0-rc1"),
 ]
+
+
+def semver_key(v):
+    """Semantic Versioning 2.0.0 precedence (section 11) of "vX.Y.Z[-pre][+build]"."""
+    core, _, pre = v[1:].partition("+")[0].partition("-")
+    ids = [(0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre.split(".")] if pre else []
+    return tuple(int(n) for n in core.split(".")), not ids, tuple(ids)
+
+
+def test_krew_orders_builds_as_git_does():
+    """What git describes, in the order the commits were made, is the order krew sees (an
+    upgrade goes forward): a build past a tag sorts after it and before the next one; a
+    build at a tag, or a dirty one, has the tag's precedence."""
+    def krew(described):
+        r = subprocess.run(["bash", "-c", 'source <(sed -n "/^krew_version()/,/^}/p" "$0"); '
+                            "krew_version", str(REPO / "build.sh")], capture_output=True,
+                           text=True, timeout=30, env={**os.environ, "VERSION": described})
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+    history = ["v0.3.0-rc.1", "v0.3.0-rc.1-2-gabc1234", "v0.3.0-rc.2", "v0.3.0",
+               "v0.3.0-1-gabc1234", "v0.3.0-12-gdef5678", "v0.3.1", "v0.10.0-3-g0a1b2c3",
+               "v1.0.0"]
+    keys = [semver_key(krew(d)) for d in history]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys), list(zip(history, keys))
+    assert semver_key(krew("v0.3.0-dirty")) == semver_key(krew("v0.3.0-0-gabc1234")) == \
+        semver_key("v0.3.0")
 
 
 @pytest.mark.parametrize("described,semver", KREW_VERSIONS)
