@@ -720,7 +720,7 @@ size_report() {
 # ---------------------------------------------------------------------------------------
 # GNU time measures peak RSS, gnuplot draws the plot, strace times one acquire's waits
 # (perf, for its CPU profile, is used when installed: it must match the kernel).
-BENCH_PKGS="time gnuplot-nox strace"
+BENCH_PKGS="time gnuplot-nox strace valgrind"
 
 # The peers from bench/peers (their own Go module: client-go pinned in go.mod, go.sum
 # committed) into build/peers, unless build/peers/stamp says they were built from the same

@@ -19,10 +19,10 @@ import tempfile
 import tools as T
 
 CATEGORIES = [
-    ("RSA private-key arithmetic (BearSSL i62 modpow, CRT)",
-     re.compile(r"^(montymul|montysquare|br_i62_|i62_|br_ccopy|br_rsa_|mkrand|br_i31_modpow)")),
-    ("other i31 big-int: P-256 ECDHE (generic i31 curve code), RSA verify",
-     re.compile(r"^(br_i31_|br_ec_|api_|point_|run_code|br_divrem|GT|p256|c255|cswap)")),
+    ("BearSSL i31 big-integer code (the client key's RSA signature, the P-256 ECDHE and "
+     "the RSA verifications share it: see the callgrind table)",
+     re.compile(r"^(br_i31_|br_ec_|api_|point_|run_code|br_divrem|GT|p256|c255|cswap|"
+                r"montymul|montysquare|br_ccopy|br_rsa_|mkrand)")),
     ("X.509, key and PEM decoding (BearSSL's T0 code)",
      re.compile(r"^(br_x509|br_skey|br_pem|t0_|xm_|br_asn1)")),
     ("TLS engine, hashes, AES-GCM",
@@ -145,8 +145,71 @@ def perf_profile(env, unstripped, kc, runs):
     return {"shares": shares, "top": top}
 
 
+# What each part of a process costs in instructions (callgrind, exact), attributed by
+# caller: the i31 big-integer routines (br_i31_montymul above all) serve the client key's
+# signature, the ECDHE and the verifications alike, so a flat profile by symbol cannot tell
+# them apart. Each part: the functions whose inclusive cost counts, and the caller they
+# must be called from (None: any). The parts do not overlap: the signature's own point
+# multiplication is called from the signature, the key check's from load_chain.
+CALLGRIND_PARTS = [
+    ("client key's signature (CertificateVerify)",
+     r"^(br_rsa_i31_pkcs1_sign|br_ecdsa_i31_sign_asn1)(\.|$)", None),
+    ("ECDHE key exchange (P-256, generic i31 curve code)", r"^(ec_mul|ec_mulgen)(\.|$)",
+     r"^br_ssl_hs_client_run(\.|$)"),
+    ("server's chain and ServerKeyExchange verified",
+     r"^(br_rsa_i31_pkcs1_vrfy|br_ecdsa_i31_vrfy_asn1)(\.|$)", None),
+    ("client certificate and key decoded and checked against each other",
+     r"^tls_ctx_new(\.|$)", None),
+]
+
+
+def callgrind_parts(env, unstripped, kc, action):
+    """{part: instructions} of one `action` (acquire of a free lock, or release of it) under
+    callgrind, and "total"; None without valgrind."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate") or \
+            not os.path.exists(unstripped):
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "cg.out")
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            unstripped, action, "--kubeconfig", kc, "--name",
+                            "bench-profile-cg", "--owner", "cg"], env=env, capture_output=True)
+        if r.returncode != 0:
+            return None
+        rep = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller",
+                              "--threshold=100", out], capture_output=True, text=True).stdout
+    parts = {k: 0 for k, _, _ in CALLGRIND_PARTS}
+    callers = []
+    for line in rep.splitlines():
+        m = re.match(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+(<|\*)\s+[^:]*:(\S+)", line)
+        if not m:
+            callers = []
+            continue
+        n, kind, fn = int(m.group(1).replace(",", "")), m.group(2), m.group(3)
+        if kind == "<":
+            callers.append((fn, n))
+            continue
+        for k, rx, caller in CALLGRIND_PARTS:
+            if re.search(rx, fn):
+                parts[k] += n if caller is None else sum(c for f, c in callers
+                                                         if re.search(caller, f))
+                break
+        callers = []
+    m = re.search(r"^\s*([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", rep, re.M)
+    if not m:
+        return None
+    parts["total"] = int(m.group(1).replace(",", ""))
+    return parts
+
+
 def run(env, binary, unstripped, cdir, quick):
     kc = os.path.join(cdir, "admin.kubeconfig")
+    cg = {}
+    for label, name in (("RSA client certificate", "admin"), ("EC P-256 client certificate", "ec")):
+        k = os.path.join(cdir, f"{name}.kubeconfig")
+        for action in ("acquire", "release"):
+            cg[f"{action}, {label}"] = callgrind_parts(env, unstripped, k, action)
     return {"query": query_medians(env, binary, cdir, 5 if quick else 31),
             "strace": strace_acquire(env, binary, kc, 3 if quick else 15),
-            "perf": perf_profile(env, unstripped, kc, 5 if quick else 30)}
+            "perf": perf_profile(env, unstripped, kc, 5 if quick else 30),
+            "callgrind": cg if all(cg.values()) else None}

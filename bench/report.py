@@ -319,6 +319,25 @@ def write(res, out, png, command):
                 L.append(f"| {v:.0f}% | {k} |")
             L.append("\nTop symbols: " + ", ".join(f"`{s}` {p:.1f}%" for s, p in pf["top"]) +
                      ".\n")
+        cg = pr.get("callgrind")
+        if cg:
+            L.append("\nWhere the client's instructions go, by caller (valgrind's callgrind, "
+                     "exact counts, one process each: acquire of a free lock, then its "
+                     "release), in millions of instructions and shares of the process:\n")
+            cols = list(cg)
+            L.append("| part | " + " | ".join(cols) + " |")
+            L.append("| --- |" + " ---: |" * len(cols))
+            parts = [k for k in next(iter(cg.values())) if k != "total"]
+            for part in parts + ["the rest (start, kubeconfig, TLS engine, HTTP, JSON, ...)",
+                                 "total"]:
+                cells = []
+                for c in cols:
+                    t = cg[c]["total"] or 1
+                    n = (cg[c]["total"] - sum(cg[c][k] for k in parts)) if part.startswith(
+                        "the rest") else cg[c][part]
+                    cells.append(f"{n / 1e6:.1f} M ({100 * n / t:.0f}%)")
+                L.append(f"| {part} | " + " | ".join(cells) + " |")
+            L.append("")
         L.append("")
 
     analysis = HERE / "analysis.md"

@@ -49,7 +49,7 @@ enum body_mode {
 };
 
 struct httpc {
-	char			*url, *host, *port, *hosthdr, *tls_name, *bearer;
+	char			*url, *prefix, *host, *port, *hosthdr, *tls_name, *bearer;
 	char			*basic, *ctype;
 	int			 tls;
 	struct tls_ctx		*tls_ctx;
@@ -111,6 +111,7 @@ httpc_new(const struct httpc_target *t)
 	/* One byte over the longest line: room to notice that the limit was passed. */
 	h->lb.max = HTTP_MAX_LINE + 1;
 	h->url = httpc_strdup(t->url, &ok);
+	h->prefix = httpc_strdup(t->prefix != NULL ? t->prefix : "", &ok);
 	h->host = httpc_strdup(t->host, &ok);
 	h->port = httpc_strdup(port, &ok);
 	h->tls_name = httpc_strdup(t->tls_name != NULL ? t->tls_name : t->host, &ok);
@@ -185,6 +186,7 @@ httpc_free(struct httpc *h)
 		return;
 	httpc_drop(h);
 	free(h->url);
+	free(h->prefix);
 	free(h->host);
 	free(h->port);
 	free(h->hosthdr);
@@ -520,7 +522,7 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 {
 	struct http_head	 hd;
 	char			 where[1024], sane[512];
-	char			*req;
+	char			*req, *full = NULL;
 	size_t			 reqlen, got;
 	int64_t			 start = clock_ms(), deadline;
 	int			 attempt, reused, rc = -1, e = 0;
@@ -535,9 +537,21 @@ httpc_exchange(struct httpc *h, const char *method, const char *path, const char
 		deadline = h->limit;
 	snprintf(where, sizeof(where), "%s: %s %s", h->url, method,
 	    log_sanitize(sane, sizeof(sane), path, strlen(path)));
-	req = http_request_build_auth(method, h->hosthdr, path, h->basic ? "Basic" : "Bearer",
-	    h->basic ? h->basic : h->bearer, body == NULL ? NULL : h->ctype ? h->ctype :
-	    "application/json", body, bodylen, &reqlen);
+	if (h->prefix[0] != '\0') {
+		size_t	pl = strlen(h->prefix), ql = strlen(path);
+
+		if (ql >= SIZE_MAX - pl || (full = malloc(pl + ql + 1)) == NULL) {
+			log_error("%s: out of memory", where);
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(full, h->prefix, pl);
+		memcpy(full + pl, path, ql + 1);
+	}
+	req = http_request_build_auth(method, h->hosthdr, full != NULL ? full : path,
+	    h->basic ? "Basic" : "Bearer", h->basic ? h->basic : h->bearer, body == NULL ?
+	    NULL : h->ctype ? h->ctype : "application/json", body, bodylen, &reqlen);
+	free(full);
 	if (req == NULL) {
 		log_error("%s: cannot build request (control character in a field, or too large)",
 		    where);

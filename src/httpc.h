@@ -15,7 +15,9 @@ struct proxy;
 struct tls_ctx;
 
 struct httpc_target {
-	const char	*url;		/* "https://host:port" (no path), for messages */
+	const char	*url;		/* "https://host:port[/prefix]", for messages */
+	const char	*prefix;	/* put before every request's path ("/k8s/clusters/
+					   c-1"; no trailing '/'), or NULL */
 	const char	*host;		/* host name or IP literal, no brackets */
 	const char	*port;		/* "443" by default for https, "80" for http */
 	int		 tls;		/* 1 for https */

@@ -362,6 +362,7 @@ kcfg_free(struct kcfg *k)
 	if (k == NULL)
 		return;
 	free(k->server);
+	free(k->path);
 	free(k->scheme);
 	free(k->host);
 	free(k->port);

@@ -14,6 +14,7 @@
 
 #define KCFG_MAX_FILE_MIB	4	/* kubeconfig, CA, cert, key and token files */
 #define KCFG_MAX_FILE		(KCFG_MAX_FILE_MIB * 1024 * 1024)
+#define KCFG_MAX_SERVER		512	/* bytes of a server URL */
 
 /* An exec credential plugin's interactiveMode. */
 enum kcfg_exec_mode {
@@ -67,7 +68,10 @@ struct kcfg_oidc {
 };
 
 struct kcfg {
-	char		*server;	/* "https://host:port" as written (path part refused) */
+	char		*server;	/* "https://host:port[/path]" as written, without a
+					   trailing '/'; for messages and exec plugins */
+	char		*path;		/* its path ("" none; no trailing '/'), which
+					   prefixes every API path (Rancher's /k8s/clusters/ID) */
 	char		*scheme;	/* "https" or "http" */
 	char		*host;		/* name or IP literal, brackets removed */
 	char		*port;		/* explicit, else "443"/"80" */

@@ -43,12 +43,41 @@ kcfg_strndup(const char *s, size_t n)
 	return d;
 }
 
+/*
+ * Why the path p[0..len) (without its trailing '/') of a server URL cannot prefix the API's
+ * paths, or NULL when it can: "" or "/" segments of RFC 3986 pchars (percent escapes whole),
+ * none empty, "." or "..", which a server would resolve to another path than the one
+ * written (client-go cleans them; we refuse rather than guess).
+ */
+static const char *
+server_path_bad(const char *p, size_t len)
+{
+	static const char	hex[] = "0123456789abcdefABCDEF";
+	size_t			i, seg = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || p[i] == '/') {
+			if (i > 0 && (i == seg || (i - seg == 1 && p[seg] == '.') ||
+			    (i - seg == 2 && p[seg] == '.' && p[seg + 1] == '.')))
+				return "has an empty, \".\" or \"..\" segment";
+			seg = i + 1;
+		} else if (p[i] == '%') {
+			if (i + 2 >= len || strchr(hex, p[i + 1]) == NULL ||
+			    strchr(hex, p[i + 2]) == NULL)
+				return "has a \"%\" that is not followed by two hex digits";
+		} else if (!text_host_char(p[i]) && (p[i] == '\0' ||
+		    strchr("~!$&'()*+,;=:@", p[i]) == NULL))
+			return "has a character that must be percent-encoded";
+	}
+	return NULL;
+}
+
 int
 kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
     const char *cluster, const char *url)
 {
-	const char	*rest, *auth_end, *h, *h_end, *port = NULL;
-	size_t		 i, n, plen = 0;
+	const char	*rest, *auth_end, *h, *h_end, *port = NULL, *why;
+	size_t		 i, n, plen = 0, pathlen;
 	uint64_t	 pv;
 	char		 q[256], qc[128], qp[256];
 
@@ -66,11 +95,21 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 	}
 	if (k->scheme == NULL)
 		return -1;
+	if (strlen(url) > KCFG_MAX_SERVER)
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" is longer than %d "
+		    "bytes", q, qc, KCFG_MAX_SERVER);
 	auth_end = rest + strcspn(rest, "/?#");
-	if (*auth_end == '?' || *auth_end == '#' || (*auth_end == '/' && auth_end[1] != '\0'))
-		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has a path (%s); "
-		    "carrier-lock does not support API servers under a path prefix", q, qc,
-		    kcfg_q(qp, sizeof(qp), auth_end));
+	if (strpbrk(auth_end, "?#") != NULL)
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has a query or "
+		    "fragment (%s); an API server URL is scheme://host[:port][/path]", q, qc,
+		    kcfg_q(qp, sizeof(qp), strpbrk(auth_end, "?#")));
+	/* A path prefix (Rancher's /k8s/clusters/ID) goes before every request's path. */
+	pathlen = strlen(auth_end);
+	while (pathlen > 0 && auth_end[pathlen - 1] == '/')
+		pathlen--;
+	if ((why = server_path_bad(auth_end, pathlen)) != NULL)
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": its path %s", q, qc,
+		    why);
 	if (memchr(rest, '@', (size_t)(auth_end - rest)) != NULL)
 		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has user info (\"@\"), "
 		    "which is not supported", q, qc);
@@ -114,7 +153,8 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 	}
 	n = (size_t)(auth_end - url);
 	if ((k->host = kcfg_strndup(h, (size_t)(h_end - h))) == NULL ||
-	    (k->server = kcfg_strndup(url, n)) == NULL)
+	    (k->server = kcfg_strndup(url, n + pathlen)) == NULL ||
+	    (k->path = kcfg_strndup(auth_end, pathlen)) == NULL)
 		return -1;
 	if (port != NULL)
 		k->port = kcfg_strndup(port, plen);

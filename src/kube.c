@@ -41,6 +41,8 @@ struct kube {
 	int64_t		 watch_until, watch_opened;
 	unsigned	 retry_after;
 };
+_Static_assert(sizeof(((struct kube *)0)->url) > KCFG_MAX_SERVER, "a server URL fits url");
+
 
 /*
  * Sends the current credentials on both connections: the bearer when it changed, and a
@@ -130,6 +132,7 @@ kube_new(const struct kcfg *k, int64_t timeout_ms)
 	snprintf(kb->url, sizeof(kb->url), "%s", k->server);
 	memset(&t, 0, sizeof(t));
 	t.url = kb->url;
+	t.prefix = k->path;
 	t.host = k->host;
 	t.port = k->port;
 	t.tls = strcmp(k->scheme, "https") == 0;
@@ -195,6 +198,32 @@ kube_cm_clear(struct kube_cm *cm)
 }
 
 /*
+ * 1 when a 404's body is the API's own answer that the object (or its namespace) does
+ * not exist: a Status with reason NotFound. A 404 of anything else (a gateway's "404 page
+ * not found" for a wrong path prefix, a web server that is not an API server) must not be
+ * read as "the lock is free".
+ */
+static int
+is_not_found(const struct httpc_reply *r)
+{
+	struct json	*j;
+	const char	*err;
+	char		*kind, *reason;
+	int		 yes;
+
+	if ((j = json_parse(r->body, r->len, &err)) == NULL)
+		return 0;
+	kind = json_str(j, json_get(j, 0, "kind"));
+	reason = json_str(j, json_get(j, 0, "reason"));
+	json_free(j);
+	yes = kind != NULL && reason != NULL && strcmp(kind, "Status") == 0 &&
+	    strcmp(reason, "NotFound") == 0;
+	free(kind);
+	free(reason);
+	return yes;
+}
+
+/*
  * Logs a failed reply: status, and the Status object's reason and message when the
  * body is one. "what" is e.g. "get configmaps/carrier-lock in namespace locks".
  */
@@ -207,7 +236,10 @@ report_status(const struct kube *kb, const char *what, const struct httpc_reply 
 	char		 rs[128], ms[KUBE_MSG_MAX];
 	char		 hint[320] = "";
 
-	if (r->status == 401 && !cred_renewable(kb->cred))
+	if (r->status == 404 && !is_not_found(r))
+		snprintf(hint, sizeof(hint), " (not the API's answer for a missing object: is "
+		    "the server URL right, path included?)");
+	else if (r->status == 401 && !cred_renewable(kb->cred))
 		snprintf(hint, sizeof(hint), " (the server did not accept the credentials of "
 		    "the kubeconfig's user)");
 	else if (r->status == 401)
@@ -239,7 +271,7 @@ classify(struct kube *kb, const char *what, const struct httpc_reply *r)
 	kb->retry_after = r->retry_after;
 	if (r->status >= 200 && r->status < 300)
 		return KUBE_OK;
-	if (r->status == 404)
+	if (r->status == 404 && is_not_found(r))
 		return KUBE_NOT_FOUND;
 	if (r->status == 409)
 		return KUBE_CONFLICT;

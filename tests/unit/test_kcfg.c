@@ -99,7 +99,7 @@ struct load_case {
 	const char	*path, *ctx;	/* --kubeconfig, --context */
 	const char	*fails;		/* the one error line holds this; NULL: it loads */
 	const char	*server, *scheme, *host, *port, *tls_name, *token, *ns, *context;
-	const char	*source;
+	const char	*source, *prefix;
 	const char	*ca, *cert, *key;	/* files the PEM bytes equal, or NONE */
 	int		 insecure;	/* 1 or -1 (0), or 0: not checked */
 };
@@ -129,7 +129,8 @@ load_ok(const struct load_case *c)
 	    field_is(k.host, c->host) && field_is(k.port, c->port) &&
 	    field_is(k.tls_server_name, c->tls_name) && field_is(k.token, c->token) &&
 	    field_is(k.namespace, c->ns) && field_is(k.context, c->context) &&
-	    field_is(k.source, c->source) && pem_is(k.ca, k.ca_len, c->ca) &&
+	    field_is(k.source, c->source) && field_is(k.path, c->prefix) &&
+	    pem_is(k.ca, k.ca_len, c->ca) &&
 	    pem_is(k.cert, k.cert_len, c->cert) && pem_is(k.key, k.key_len, c->key) &&
 	    (c->insecure == 0 || k.insecure == (c->insecure > 0));
 	if (!ok && errout[0] != '\0')
@@ -221,9 +222,9 @@ static const struct load_case cases[] = {
 	{ "missing certificate-authority file, path and reason", INLINE, .ctx = "missingca",
 	    .fails = ":45: certificate-authority of cluster \"missingca\": " D
 	    "/../no/such/ca.crt: No such file or directory" },
-	{ "server with a path refused", INLINE, .ctx = "rancher", .fails = ":16: server "
-	    "\"https://rancher.example.com/k8s/clusters/c-abcde\" of cluster \"rancher\" has a "
-	    "path (/k8s/clusters/c-abcde)" },
+	{ "server with a path prefix (Rancher) loads", INLINE, .ctx = "rancher",
+	    .server = "https://rancher.example.com/k8s/clusters/c-abcde",
+	    .host = "rancher.example.com", .port = "443", .prefix = "/k8s/clusters/c-abcde" },
 	{ "server without scheme refused", INLINE, .ctx = "noscheme", .fails = ":36: server "
 	    "\"127.0.0.1:6443\" of cluster \"noscheme\" must start with https:// or http://" },
 	{ "unbracketed IPv6 refused", INLINE, .ctx = "v6nobrackets", .fails = ":39: server "
@@ -533,6 +534,83 @@ test_limits(void)
 	    fails_with(path, NULL, "file larger than 4 MiB"));
 }
 
+/* Writes a kubeconfig whose one cluster has server url; its path into path. */
+static void
+server_kubeconfig(const char *url, char *path, size_t pathsz)
+{
+	char	text[2048];
+
+	snprintf(text, sizeof(text), "apiVersion: v1\nkind: Config\nclusters:\n"
+	    "- name: c\n  cluster:\n    server: '%s'\n    insecure-skip-tls-verify: true\n"
+	    "users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: x\n"
+	    "  context:\n    cluster: c\n    user: u\ncurrent-context: x\n", url);
+	write_file("server.kubeconfig", text);
+	snprintf(path, pathsz, "%s/server.kubeconfig", tmpdir);
+}
+
+/* A server URL's path: the prefix it gives every API path, or the error it is refused with. */
+static void
+test_server_paths(void)
+{
+	static const struct {
+		const char	*url, *server, *host, *prefix, *fails;
+	} urls[] = {
+		{ "https://h:6443", "https://h:6443", "h", "", NULL },
+		{ "https://h:6443/", "https://h:6443", "h", "", NULL },
+		{ "https://h:6443///", "https://h:6443", "h", "", NULL },
+		{ "https://r.example/k8s/clusters/c-m-4x7", "https://r.example/k8s/clusters/c-m-4x7",
+		    "r.example", "/k8s/clusters/c-m-4x7", NULL },
+		{ "https://r.example/k8s/clusters/local/", "https://r.example/k8s/clusters/local",
+		    "r.example", "/k8s/clusters/local", NULL },
+		{ "https://[::1]:8443/a~b/c%2Fd/x:y@z", "https://[::1]:8443/a~b/c%2Fd/x:y@z", "::1",
+		    "/a~b/c%2Fd/x:y@z", NULL },
+		{ "http://h/p", "http://h/p", "h", "/p", NULL },
+		{ "https://h/a/.../b", "https://h/a/.../b", "h", "/a/.../b", NULL },
+		{ "https://h/a//b", NULL, NULL, NULL,
+		    "its path has an empty, \".\" or \"..\" segment" },
+		{ "https://h/a/./b", NULL, NULL, NULL, "its path has an empty" },
+		{ "https://h/a/..", NULL, NULL, NULL, "its path has an empty" },
+		{ "https://h/../a", NULL, NULL, NULL, "its path has an empty" },
+		{ "https://h/a%2", NULL, NULL, NULL, "\"%\" that is not followed by two hex digits" },
+		{ "https://h/a%zz", NULL, NULL, NULL, "\"%\" that is not followed by two hex digits" },
+		{ "https://h/a b", NULL, NULL, NULL, "a character that must be percent-encoded" },
+		{ "https://h/a\"b", NULL, NULL, NULL, "a character that must be percent-encoded" },
+		{ "https://h/caf\xc3\xa9", NULL, NULL, NULL, "a character that must be percent-encoded" },
+		{ "https://h/p?x=1", NULL, NULL, NULL, "has a query or fragment (?x=1)" },
+		{ "https://h/p#f", NULL, NULL, NULL, "has a query or fragment (#f)" },
+		{ "https://h?x", NULL, NULL, NULL, "has a query or fragment (?x)" },
+	};
+	char		 path[256], url[KCFG_MAX_SERVER + 2];
+	struct kcfg	 k;
+	size_t		 i;
+	int		 ok;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		server_kubeconfig(urls[i].url, path, sizeof(path));
+		if (urls[i].fails != NULL)
+			ok = fails_with(path, NULL, urls[i].fails);
+		else {
+			ok = load(&k, path, NULL) == 0 && streq(k.server, urls[i].server) &&
+			    streq(k.host, urls[i].host) && streq(k.path, urls[i].prefix);
+			kcfg_free(&k);
+		}
+		test_cond(urls[i].url, ok);
+	}
+	/* Up to KCFG_MAX_SERVER bytes load; one more is refused, never cut. */
+	memcpy(url, "https://h/", 10);
+	memset(url + 10, 'a', KCFG_MAX_SERVER - 10);
+	url[KCFG_MAX_SERVER] = '\0';
+	server_kubeconfig(url, path, sizeof(path));
+	test_cond("a server URL of KCFG_MAX_SERVER bytes loads",
+	    load(&k, path, NULL) == 0 && strlen(k.server) == KCFG_MAX_SERVER);
+	kcfg_free(&k);
+	url[KCFG_MAX_SERVER] = 'a';
+	url[KCFG_MAX_SERVER + 1] = '\0';
+	server_kubeconfig(url, path, sizeof(path));
+	test_cond("a server URL one byte over KCFG_MAX_SERVER is refused",
+	    fails_with(path, NULL, "is longer than 512 bytes"));
+}
+
 int
 main(void)
 {
@@ -550,6 +628,7 @@ main(void)
 	clear_env();
 
 	test_cases();
+	test_server_paths();
 	test_exec();
 	test_free();
 	test_secrets_not_logged();

@@ -1,0 +1,223 @@
+"""A server URL with a path: Rancher's /k8s/clusters/ID in front of the real API server.
+
+Rancher (and other gateways: Loft, a reverse proxy under a path) hands out kubeconfigs whose
+server is https://rancher.example.com/k8s/clusters/c-m-xxxx; it authenticates the bearer
+token and forwards each request, without the prefix, to that cluster's kube-apiserver. The
+stand-in here is real in protocol: a TLS server with a certificate of the cluster's CA that
+parses each HTTP/1.1 request on a kept-alive connection, answers one outside its prefix with
+Rancher's 404, and forwards the rest, prefix removed, over TLS to the test cluster's
+kube-apiserver, whose replies (watch streams included) it passes back as they come. Every
+lock behaviour below is that of the real API server behind it.
+"""
+import json
+import re
+import select
+import socket
+import ssl
+import subprocess
+import threading
+
+import pytest
+
+from lockutil import BIN, Lock, run, unique_name, wait_for
+
+PREFIX = "/k8s/clusters/c-m-4x7kq2"
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def gateway_cert(cluster, tmp_path_factory):
+    """A server certificate for 127.0.0.1 by the cluster's CA."""
+    d = tmp_path_factory.mktemp("gateway")
+    pki = cluster.dir / "pki"
+    key, crt, ext = d / "gw.key", d / "gw.crt", d / "gw.ext"
+    sh("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key))
+    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                   "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
+    csr = sh("openssl", "req", "-new", "-key", str(key), "-subj", "/CN=gateway").stdout
+    sh("openssl", "x509", "-req", "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
+       "-CAcreateserial", "-days", "30", "-extfile", str(ext), "-out", str(crt), input=csr)
+    return crt, key
+
+
+class Gateway:
+    """HTTPS on 127.0.0.1 that serves the API under PREFIX, as Rancher's proxy does."""
+
+    def __init__(self, cluster, crt, key, prefix=PREFIX):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(crt), str(key))
+        self.up = ssl.create_default_context(cafile=str(cluster.dir / "pki" / "ca.crt"))
+        self.target = ("127.0.0.1", cluster.port)
+        self.prefix = prefix
+        self.seen = []          # request lines as they arrived
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def url(self, path=PREFIX):
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def serve(self):
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.one, args=(raw,), daemon=True).start()
+
+    def next_request(self, buf):
+        """(head, body, rest) of the first whole request in buf, or None."""
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = buf[:end + 4]
+        m = re.search(rb"\r\ncontent-length: *(\d+)\r\n", head, re.I)
+        n = int(m.group(1)) if m else 0
+        if len(buf) < end + 4 + n:
+            return None
+        return head, buf[end + 4:end + 4 + n], buf[end + 4 + n:]
+
+    def one(self, raw):
+        try:
+            down = self.ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        up = None
+        buf = b""
+        try:
+            while True:
+                ready = [x for x in (down, up) if x is not None and x.pending()]
+                if not ready:
+                    ready = select.select([x for x in (down, up) if x is not None], [], [],
+                                          120)[0]
+                if not ready:
+                    return
+                for x in ready:
+                    data = x.recv(65536)
+                    if not data:
+                        return
+                    if x is up:
+                        down.sendall(data)
+                        continue
+                    buf += data
+                    while (req := self.next_request(buf)) is not None:
+                        head, body, buf = req
+                        line, _, fields = head.partition(b"\r\n")
+                        method, target, version = line.split(b" ")
+                        self.seen.append(line.decode())
+                        if not target.startswith(self.prefix.encode() + b"/"):
+                            msg = b"404 page not found\n"
+                            down.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain"
+                                         b"\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))
+                            continue
+                        if up is None:
+                            up = self.up.wrap_socket(socket.create_connection(self.target),
+                                                     server_hostname="127.0.0.1")
+                        up.sendall(b" ".join((method, target[len(self.prefix):], version)) +
+                                   b"\r\n" + fields + body)
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            down.close()
+            if up is not None:
+                up.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def gateway(cluster, gateway_cert):
+    g = Gateway(cluster, *gateway_cert)
+    yield g
+    g.close()
+
+
+def gateway_kubeconfig(cluster, tmp_path, server):
+    """The cluster's token kubeconfig (admin's bearer token, its CA) with server replaced."""
+    text = open(cluster.kubeconfig("token")).read()
+    text, n = re.subn(r"(?m)^(\s*server: ).*$", lambda m: m.group(1) + server, text)
+    assert n == 1, text
+    path = tmp_path / "gateway.kubeconfig"
+    path.write_text(text)
+    return str(path)
+
+
+def test_acquire_query_release_through_a_path_prefix(cluster, gateway, tmp_path):
+    kc = gateway_kubeconfig(cluster, tmp_path, gateway.url())
+    name = unique_name()
+    direct = Lock(cluster, name=name)
+    a = run("acquire", "--kubeconfig", kc, "--name", name, "--pid", "4101")
+    assert a.returncode == 0, a.stderr
+    assert direct.configmap() is not None
+    assert direct.query()["pid"] == "4101", "the lock taken through the gateway is the cluster's"
+    q = run("query", "--kubeconfig", kc, "--name", name)
+    assert q.returncode == 0 and json.loads(q.stdout)["pid"] == "4101", q.stderr
+    r = run("release", "--kubeconfig", kc, "--name", name, "--pid", "4101")
+    assert r.returncode == 0, r.stderr
+    assert direct.query() == {}
+    assert gateway.seen, "nothing went through the gateway"
+    assert all(s.split(" ")[1].startswith(PREFIX + "/api") for s in gateway.seen), gateway.seen
+
+
+def test_a_waiter_behind_the_prefix_watches_and_is_handed_the_lock(cluster, gateway, tmp_path):
+    kc = gateway_kubeconfig(cluster, tmp_path, gateway.url())
+    name = unique_name()
+    direct = Lock(cluster, name=name)
+    assert direct.do("acquire", pid=4201).returncode == 0
+    w = subprocess.Popen([BIN, "acquire", "--kubeconfig", kc, "--name", name, "--pid", "4202",
+                          "--max-wait-time", "60s"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: any("watch=1" in s for s in gateway.seen),
+                 what="the waiter's watch through the gateway")
+        assert direct.do("release", pid=4201).returncode == 0
+        out, err = w.communicate(timeout=60)
+    finally:
+        w.kill()
+    assert w.returncode == 0, err
+    assert direct.query()["pid"] == "4202"
+    assert direct.do("release", pid=4202).returncode == 0
+
+
+def test_the_wrong_prefix_is_one_line_naming_the_url_and_the_404(cluster, gateway, tmp_path):
+    wrong = gateway.url("/k8s/clusters/c-m-gone")
+    kc = gateway_kubeconfig(cluster, tmp_path, wrong)
+    name = unique_name()
+    r = run("acquire", "--kubeconfig", kc, "--name", name, "--max-wait-time", "0")
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"carrier-lock: {wrong}: get configmaps/{name} in namespace "
+                               "default: HTTP 404: 404 page not found"), lines[0]
+    assert "is the server URL right, path included?" in lines[0], lines[0]
+    assert Lock(cluster, name=name).configmap() is None, "nothing was created"
+
+
+@pytest.mark.parametrize("path", ["/k8s/clusters/c-m-gone", ""])
+def test_a_404_that_is_not_the_apis_is_not_a_free_lock(cluster, gateway, tmp_path, path):
+    """The gateway's 404 for a path it does not serve (a wrong prefix, or none: its root) is
+    not "no such ConfigMap": query of a held lock must fail, not print {} (free)."""
+    name = unique_name()
+    direct = Lock(cluster, name=name)
+    assert direct.do("acquire", pid=4301).returncode == 0
+    kc = gateway_kubeconfig(cluster, tmp_path, gateway.url(path))
+    for action in ("query", "cleanup", "release", "force-release"):
+        r = run(action, "--kubeconfig", kc, "--name", name, "--pid", "4302")
+        assert r.returncode == 1 and r.stdout == "", (action, r.returncode, r.stdout, r.stderr)
+        assert "HTTP 404" in r.stderr, (action, r.stderr)
+    assert direct.query()["pid"] == "4301", "the lock is as it was"
+    assert direct.do("release", pid=4301).returncode == 0
+
+
+def test_verbose_names_each_request_with_the_prefix(cluster, gateway, tmp_path):
+    kc = gateway_kubeconfig(cluster, tmp_path, gateway.url() + "/")
+    r = run("query", "-v", "--kubeconfig", kc, "--name", unique_name())
+    assert r.returncode == 0, r.stderr
+    assert f"GET {gateway.url()}/api/v1/namespaces/default/configmaps/" in r.stderr, r.stderr
+    token = re.search(r"(?m)^\s*token: (\S+)$", open(kc).read()).group(1)
+    assert token not in r.stderr
