@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 /* Flags of hostport_split(). */
-#define HOSTPORT_EMPTY_PORT	1	/* "host:" is "host" (Go's rule); else an error */
+#define HOSTPORT_EMPTY_PORT	1	/* "host:" is "host", as Go reads it; else an error */
 
 struct hostport {
 	const char	*host;		/* into s, brackets removed; never empty */
