@@ -183,7 +183,7 @@ dns_addr_parse(const char *w, size_t n, struct dns_addr *a)
 {
 	char	text[INET6_ADDRSTRLEN];
 
-	if (n == 0 || n >= sizeof(text))
+	if (n == 0 || n >= sizeof(text) || memchr(w, '\0', n) != NULL)
 		return -1;
 	memcpy(text, w, n);
 	text[n] = '\0';

@@ -88,7 +88,8 @@ void	dns_conf_line(const char *line, size_t len, struct dns_conf *c);
 socklen_t dns_sockaddr(const struct dns_addr *a, unsigned port,
 	    struct sockaddr_storage *ss);
 
-/* Parses w[0..n) as an IPv4 or IPv6 address into *a. Returns 0, or -1. */
+/* Parses all of w[0..n) as an IPv4 or IPv6 address into *a. Returns 0, or -1 (a NUL in
+ * w[0..n) is -1, not the end of the text). */
 int	dns_addr_parse(const char *w, size_t n, struct dns_addr *a);
 
 /* Adds a to *out unless it is there or out is full. Returns 1 when added. */

@@ -15,12 +15,12 @@
 #define _DEFAULT_SOURCE
 #endif
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "hostport.h"
 #include "kcfg.h"
 #include "kcfg_int.h"
 #include "log.h"
@@ -76,9 +76,9 @@ int
 kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
     const char *cluster, const char *url)
 {
-	const char	*rest, *auth_end, *h, *h_end, *port = NULL, *why;
-	size_t		 i, n, plen = 0, pathlen;
-	uint64_t	 pv;
+	struct hostport	 hp;
+	const char	*rest, *auth_end, *why;
+	size_t		 pathlen;
 	char		 q[256], qc[128], qp[256];
 
 	kcfg_q(q, sizeof(q), url);
@@ -113,51 +113,14 @@ kcfg_server_parse(struct kcfg *k, const struct kcfg_file *f, size_t line,
 	if (memchr(rest, '@', (size_t)(auth_end - rest)) != NULL)
 		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has user info (\"@\"), "
 		    "which is not supported", q, qc);
-	if (*rest == '[') {
-		h = rest + 1;
-		if ((h_end = memchr(h, ']', (size_t)(auth_end - h))) == NULL || h_end == h)
-			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad IPv6 "
-			    "address (no closing ']')", q, qc);
-		for (i = 0; h + i < h_end; i++)
-			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
-				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad "
-				    "IPv6 address", q, qc);
-		if (h_end + 1 < auth_end) {
-			if (h_end[1] != ':')
-				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": "
-				    "unexpected text after ']'", q, qc);
-			port = h_end + 2;
-		}
-	} else {
-		h = rest;
-		h_end = h + strcspn(h, ":/?#");
-		if (h_end < auth_end) {
-			port = h_end + 1;
-			if (memchr(port, ':', (size_t)(auth_end - port)) != NULL)
-				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": an IPv6 "
-				    "address must be in brackets ([::1]:6443)", q, qc);
-		}
-		if (h_end == h)
-			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\" has no host",
-			    q, qc);
-		for (i = 0; h + i < h_end; i++)
-			if (!text_host_char(h[i]))
-				return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": bad "
-				    "character in host name", q, qc);
-	}
-	if (port != NULL) {
-		plen = (size_t)(auth_end - port);
-		if (plen > 5 || text_u64(port, plen, 65535, &pv) != 0 || pv == 0)
-			return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": port must be "
-			    "a number from 1 to 65535", q, qc);
-	}
-	n = (size_t)(auth_end - url);
-	if ((k->host = kcfg_strndup(h, (size_t)(h_end - h))) == NULL ||
-	    (k->server = kcfg_strndup(url, n + pathlen)) == NULL ||
+	if (hostport_split(rest, (size_t)(auth_end - rest), 0, &hp, &why) != 0)
+		return kcfg_err(f, line, "server \"%s\" of cluster \"%s\": %s", q, qc, why);
+	if ((k->host = kcfg_strndup(hp.host, hp.host_len)) == NULL ||
+	    (k->server = kcfg_strndup(url, (size_t)(auth_end - url) + pathlen)) == NULL ||
 	    (k->path = kcfg_strndup(auth_end, pathlen)) == NULL)
 		return -1;
-	if (port != NULL)
-		k->port = kcfg_strndup(port, plen);
+	if (hp.port != NULL)
+		k->port = kcfg_strndup(hp.port, hp.port_len);
 	else
 		k->port = kcfg_strndup(k->scheme[4] == 's' ? "443" : "80",
 		    k->scheme[4] == 's' ? 3 : 2);

@@ -162,7 +162,7 @@ kcfg_oidc_parse(struct kcfg *k, const struct kcfg_file *f, const char *name,
 		return kcfg_err(f, line, "%s has no client-id", where);
 	if (oidc_url_parse(issuer, &u, &why) != 0) {
 		oidc_url_free(&u);
-		return kcfg_err(f, il, "idp-issuer-url \"%s\" of %s %s",
+		return kcfg_err(f, il, "idp-issuer-url \"%s\" of %s: %s",
 		    kcfg_q(qi, sizeof(qi), issuer), where, why);
 	}
 	oidc_url_free(&u);

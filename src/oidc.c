@@ -271,7 +271,7 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 		return -1;
 	}
 	if (oidc_url_parse(o->issuer, &iss, &why) != 0) {
-		log_error("%s: idp-issuer-url %s %s", o->where, t.iss, why);
+		log_error("%s: idp-issuer-url %s: %s", o->where, t.iss, why);
 		goto out;
 	}
 	if (o->ca != NULL) {
@@ -287,7 +287,7 @@ refresh(struct kcfg_oidc *o, int rejected, int64_t deadline)
 	if ((tep = discover(&t, &iss)) == NULL)
 		goto out;
 	if (oidc_url_parse(tep, &te, &why) != 0) {
-		log_error("%s: the issuer %s names a token_endpoint \"%s\" that %s", o->where,
+		log_error("%s: the issuer %s names a bad token_endpoint \"%s\": %s", o->where,
 		    t.iss, log_sanitize(sane, sizeof(sane), tep, strlen(tep)), why);
 		goto out;
 	}

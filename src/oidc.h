@@ -30,10 +30,10 @@ struct oidc_url {
 };
 
 /*
- * Splits an http:// or https:// URL (no user info, no fragment; a host of letters,
- * digits, '-', '.', '_' or a bracketed IPv6 literal; port 1..65535; a path of printable
- * ASCII without spaces). Returns 0, or -1 with *why (static). Free with oidc_url_free
- * in both cases.
+ * Splits an http:// or https:// URL (no user info, no fragment; host[:port] as
+ * hostport.h takes it, "host:" refused; a path of printable ASCII without spaces).
+ * Returns 0, or -1 with *why a static phrase made to follow "URL: ". Free with
+ * oidc_url_free in both cases.
  */
 int	 oidc_url_parse(const char *url, struct oidc_url *u, const char **why);
 void	 oidc_url_free(struct oidc_url *u);

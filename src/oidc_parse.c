@@ -12,11 +12,11 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "hostport.h"
 #include "json.h"
 #include "log.h"
 #include "oidc.h"
 #include "pem.h"
-#include "text.h"
 
 #define JWT_MAX_PAYLOAD	(64 * 1024)
 #define OIDC_MAX_KEYS	1024	/* claims of a JWT, keys of a reply object */
@@ -46,9 +46,8 @@ oidc_url_free(struct oidc_url *u)
 int
 oidc_url_parse(const char *url, struct oidc_url *u, const char **why)
 {
-	const char	*rest, *auth_end, *h, *h_end, *port = NULL, *c;
-	size_t		 plen = 0;
-	uint64_t	 pv;
+	struct hostport	 hp;
+	const char	*rest, *auth_end, *c;
 
 	memset(u, 0, sizeof(*u));
 	if (strncasecmp(url, "https://", 8) == 0) {
@@ -74,51 +73,12 @@ oidc_url_parse(const char *url, struct oidc_url *u, const char **why)
 		*why = "has user info (\"@\")";
 		return -1;
 	}
-	if (*rest == '[') {
-		h = rest + 1;
-		if ((h_end = memchr(h, ']', (size_t)(auth_end - h))) == NULL || h_end == h) {
-			*why = "has a bad IPv6 address";
-			return -1;
-		}
-		for (c = h; c < h_end; c++)
-			if (!strchr("0123456789abcdefABCDEF:.", *c)) {
-				*why = "has a bad IPv6 address";
-				return -1;
-			}
-		if (h_end + 1 < auth_end) {
-			if (h_end[1] != ':') {
-				*why = "has text after ']'";
-				return -1;
-			}
-			port = h_end + 2;
-		}
-	} else {
-		h = rest;
-		h_end = h + strcspn(h, ":/?");
-		if (h_end > auth_end)
-			h_end = auth_end;
-		if (h_end < auth_end)
-			port = h_end + 1;
-		if (h_end == h) {
-			*why = "has no host";
-			return -1;
-		}
-		for (c = h; c < h_end; c++)
-			if (!text_host_char(*c)) {
-				*why = "has a bad character in its host name";
-				return -1;
-			}
-	}
-	if (port != NULL) {
-		plen = (size_t)(auth_end - port);
-		if (plen == 0 || plen > 5 || text_u64(port, plen, 65535, &pv) != 0 || pv == 0) {
-			*why = "has a port that is not a number from 1 to 65535";
-			return -1;
-		}
-	}
+	if (hostport_split(rest, (size_t)(auth_end - rest), 0, &hp, why) != 0)
+		return -1;
 	u->origin = dupn(url, (size_t)(auth_end - url));
-	u->host = dupn(h, (size_t)(h_end - h));
-	u->port = port != NULL ? dupn(port, plen) : dupn(u->tls ? "443" : "80", u->tls ? 3 : 2);
+	u->host = dupn(hp.host, hp.host_len);
+	u->port = hp.port != NULL ? dupn(hp.port, hp.port_len) :
+	    dupn(u->tls ? "443" : "80", u->tls ? 3 : 2);
 	u->path = dupn(auth_end, strlen(auth_end));
 	if (u->origin == NULL || u->host == NULL || u->port == NULL || u->path == NULL) {
 		*why = "out of memory";

@@ -4,17 +4,16 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
+#include "hostport.h"
 #include "log.h"
 #include "noproxy.h"
 #include "proxy.h"
-#include "text.h"
 
 static const struct {
 	const char	*scheme;
@@ -102,10 +101,10 @@ dupn(const char *s, size_t n, const char **why)
 int
 proxy_parse(const char *url, int lenient, struct proxy *p, const char **why)
 {
-	const char	*rest, *auth_end, *at = NULL, *h, *h_end, *port = NULL, *q;
-	size_t		 i, n, sl = 0, plen = 0;
-	uint64_t	 pv;
-	int		 si = -1, v6 = 0;
+	struct hostport	 hp;
+	const char	*rest, *auth_end, *at = NULL, *h, *q;
+	size_t		 i, n, sl = 0;
+	int		 si = -1;
 
 	if (strlen(url) > PROXY_MAX_URL) {
 		*why = "longer than 2048 bytes";
@@ -154,69 +153,22 @@ proxy_parse(const char *url, int lenient, struct proxy *p, const char **why)
 		}
 		rest = at + 1;
 	}
-	if (*rest == '[') {
-		h = rest + 1;
-		if ((h_end = memchr(h, ']', (size_t)(auth_end - h))) == NULL || h_end == h) {
-			*why = "bad IPv6 address (no closing ']')";
-			return -1;
-		}
-		for (i = 0; h + i < h_end; i++)
-			if (!strchr("0123456789abcdefABCDEF:.", h[i])) {
-				*why = "bad IPv6 address";
-				return -1;
-			}
-		v6 = 1;
-		if (h_end + 1 < auth_end) {
-			if (h_end[1] != ':') {
-				*why = "unexpected text after ']'";
-				return -1;
-			}
-			port = h_end + 2;
-		}
-	} else {
-		h = rest;
-		h_end = h + strcspn(h, ":/?#");
-		if (h_end < auth_end) {
-			port = h_end + 1;
-			if (memchr(port, ':', (size_t)(auth_end - port)) != NULL) {
-				*why = "an IPv6 address must be in brackets ([::1]:3128)";
-				return -1;
-			}
-		}
-		if (h_end == h) {
-			*why = "has no host";
-			return -1;
-		}
-		for (i = 0; h + i < h_end; i++)
-			if (!text_host_char(h[i])) {
-				*why = "bad character in host name";
-				return -1;
-			}
-	}
-	if (port != NULL && port == auth_end)
-		port = NULL;	/* "host:" has the scheme's port, as in Go */
-	if (port != NULL) {
-		plen = (size_t)(auth_end - port);
-		if (plen > 5 || text_u64(port, plen, 65535, &pv) != 0 || pv == 0) {
-			*why = "port must be a number from 1 to 65535";
-			return -1;
-		}
-	}
-	if ((p->host = dupn(h, (size_t)(h_end - h), why)) == NULL)
+	if (hostport_split(rest, (size_t)(auth_end - rest), HOSTPORT_EMPTY_PORT, &hp, why) != 0)
 		return -1;
-	if (port == NULL) {
-		port = proxy_schemes[si].port;
-		plen = strlen(port);
+	if (hp.port == NULL) {
+		hp.port = proxy_schemes[si].port;
+		hp.port_len = strlen(hp.port);
 	}
-	if ((p->port = dupn(port, plen, why)) == NULL)
+	if ((p->host = dupn(hp.host, hp.host_len, why)) == NULL ||
+	    (p->port = dupn(hp.port, hp.port_len, why)) == NULL)
 		return -1;
-	n = strlen(proxy_schemes[si].scheme) + strlen(p->host) + plen + 8;
+	n = strlen(proxy_schemes[si].scheme) + hp.host_len + hp.port_len + 8;
 	if ((p->shown = malloc(n)) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	snprintf(p->shown, n, "%s://%s%s%s:%s", proxy_schemes[si].scheme, v6 ? "[" : "",
-	    p->host, v6 ? "]" : "", p->port);
+	snprintf(p->shown, n, "%s://%s%s%s:%s", proxy_schemes[si].scheme,
+	    hp.bracketed ? "[" : "", p->host, hp.bracketed ? "]" : "", p->port);
 	return 0;
 }
 

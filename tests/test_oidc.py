@@ -350,7 +350,12 @@ BAD = [
      ":14: the oidc auth-provider of user \"u\" has no client-id"),
     ("bad issuer", "    auth-provider:\n      name: oidc\n      config:\n"
      "        idp-issuer-url: ftp://i\n        client-id: x\n        refresh-token: r\n",
-     ":17: idp-issuer-url \"ftp://i\" of the oidc auth-provider of user \"u\" must start with"),
+     ":17: idp-issuer-url \"ftp://i\" of the oidc auth-provider of user \"u\": must start with"),
+    ("unbracketed IPv6 issuer", "    auth-provider:\n      name: oidc\n      config:\n"
+     "        idp-issuer-url: https://fe80::1:8443\n        client-id: x\n"
+     "        refresh-token: r\n",
+     ":17: idp-issuer-url \"https://fe80::1:8443\" of the oidc auth-provider of user \"u\": "
+     "an IPv6 address must be in brackets ([::1]:PORT)"),
     ("no tokens", "    auth-provider:\n      name: oidc\n      config:\n"
      "        idp-issuer-url: https://i\n        client-id: x\n",
      ":14: the oidc auth-provider of user \"u\" has neither an id-token nor a refresh-token"),

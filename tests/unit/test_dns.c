@@ -222,6 +222,24 @@ test_conf(void)
 }
 
 static void
+test_addr(void)
+{
+	struct dns_addr	a;
+
+	test_cond("an IPv4 address", dns_addr_parse("10.1.2.3", 8, &a) == 0 &&
+	    a.family == AF_INET && a.ip[0] == 10 && a.ip[3] == 3);
+	test_cond("an IPv6 address", dns_addr_parse("::1", 3, &a) == 0 &&
+	    a.family == AF_INET6 && a.ip[15] == 1);
+	test_cond("only n bytes are read", dns_addr_parse("::1x", 3, &a) == 0 &&
+	    a.family == AF_INET6);
+	test_cond("a NUL inside the text is refused, not its end",
+	    dns_addr_parse("::1\0x", 5, &a) == -1 && dns_addr_parse("1.2.3.4\0", 8, &a) == -1);
+	test_cond("the longest IPv6 text", dns_addr_parse(
+	    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 45, &a) == 0);
+	test_cond("empty text refused", dns_addr_parse("", 0, &a) == -1);
+}
+
+static void
 test_localhost(void)
 {
 	test_cond("localhost", dns_is_localhost("localhost") && dns_is_localhost("LocalHost."));
@@ -238,6 +256,7 @@ main(void)
 	test_reply();
 	test_hosts();
 	test_conf();
+	test_addr();
 	test_localhost();
 	return test_report();
 }

@@ -222,6 +222,11 @@ test_url(void)
 		{ "https://x/#f", NULL, NULL, NULL },
 		{ "https://x:/", NULL, NULL, NULL },
 		{ "https://[::1/", NULL, NULL, NULL },
+		{ "https://fe80::1:8443/", NULL, NULL, NULL },
+		{ "https://[1.2.3.4]/", NULL, NULL, NULL },
+		{ "https://[::1]x/", NULL, NULL, NULL },
+		{ "http://[::ffff:10.0.0.1]", "::ffff:10.0.0.1", "80", "" },
+		{ "https://idp.example:08443?x", "idp.example", "08443", "?x" },
 	};
 	struct oidc_url	 u;
 	const char	*why;
