@@ -165,7 +165,8 @@ CALLGRIND_PARTS = [
 
 def callgrind_parts(env, unstripped, kc, action):
     """{part: instructions} of one `action` (acquire of a free lock, or release of it) under
-    callgrind, and "total"; None without valgrind."""
+    callgrind, and "total"; None without valgrind. Raises when valgrind ran and failed,
+    or a part was not found (a renamed function), so that the smoke run says so."""
     if not shutil.which("valgrind") or not shutil.which("callgrind_annotate") or \
             not os.path.exists(unstripped):
         return None
@@ -175,7 +176,8 @@ def callgrind_parts(env, unstripped, kc, action):
                             unstripped, action, "--kubeconfig", kc, "--name",
                             "bench-profile-cg", "--owner", "cg"], env=env, capture_output=True)
         if r.returncode != 0:
-            return None
+            raise RuntimeError(f"callgrind of {action} exited {r.returncode}: "
+                               f"{r.stderr.decode(errors='replace')[-400:]}")
         rep = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller",
                               "--threshold=100", out], capture_output=True, text=True).stdout
     parts = {k: 0 for k, _, _ in CALLGRIND_PARTS}
@@ -196,8 +198,8 @@ def callgrind_parts(env, unstripped, kc, action):
                 break
         callers = []
     m = re.search(r"^\s*([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", rep, re.M)
-    if not m:
-        return None
+    if not m or not all(parts.values()):
+        raise RuntimeError(f"callgrind of {action}: no total, or a part not found ({parts})")
     parts["total"] = int(m.group(1).replace(",", ""))
     return parts
 
