@@ -334,25 +334,14 @@ class Bench:
         return res
 
     # -- 5 contention --------------------------------------------------------------------
-    def contention_block(self, t):
-        c, k = self.p["cont_clients"], self.p["cont_takes"]
-        # carrier-lock's block runs to the end; the pollers' are cut short (rate, projected).
-        cap = self.p["cont_cap_ours_s"] if t is self.ours else self.p["cont_cap_s"]
-        name = self.uniq("cont")
-        logdir = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench-cont."))
-        procs = []
-        a = self.m.sample()
-        for i in range(c):
-            one = " ".join(shlex.quote(x) for x in t.run_argv(name, f"c{i}", ["true"]))
-            script = (f"i=0; while [ $i -lt {k} ]; do {one} || exit 1; echo x >> "
-                      f"{logdir}/c{i}; i=$((i + 1)); done")
-            procs.append(T.Proc(["sh", "-c", script], self.env))
-        deadline = a.t + cap
+    @staticmethod
+    def wait_capped(procs, deadline):
+        """Waits for procs until deadline (time.monotonic()); those still running then are
+        sent SIGTERM, then SIGKILL after 30 s. Returns (capped, time the wait ended)."""
         capped = False
         for p in procs:
-            left = deadline - time.monotonic()
             try:
-                p.popen.wait(timeout=max(0.01, left))
+                p.popen.wait(timeout=max(0.01, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 capped = True
                 break
@@ -366,6 +355,22 @@ class Bench:
                 except subprocess.TimeoutExpired:
                     p.kill(signal.SIGKILL)
                     p.popen.wait()
+        return capped, t_end
+
+    def contention_block(self, t):
+        c, k = self.p["cont_clients"], self.p["cont_takes"]
+        # carrier-lock's block runs to the end; the pollers' are cut short (rate, projected).
+        cap = self.p["cont_cap_ours_s"] if t is self.ours else self.p["cont_cap_s"]
+        name = self.uniq("cont")
+        logdir = pathlib.Path(tempfile.mkdtemp(prefix="cl-bench-cont."))
+        procs = []
+        a = self.m.sample()
+        for i in range(c):
+            one = " ".join(shlex.quote(x) for x in t.run_argv(name, f"c{i}", ["true"]))
+            script = (f"i=0; while [ $i -lt {k} ]; do {one} || exit 1; echo x >> "
+                      f"{logdir}/c{i}; i=$((i + 1)); done")
+            procs.append(T.Proc(["sh", "-c", script], self.env))
+        capped, t_end = self.wait_capped(procs, a.t + cap)
         win = self.m.window(a, self.m.sample())
         done = sum(len(f.read_text().split()) for f in logdir.glob("c*"))
         failed = sum(1 for p in procs if p.popen.returncode not in (0, None) and not capped)
@@ -414,20 +419,7 @@ class Bench:
             script = (f"i=0; while [ $i -lt {k} ]; do {body} || exit 1; echo x >> "
                       f"{logdir}/s{i}; i=$((i + 1)); done")
             procs.append(T.Proc(["sh", "-c", script], self.env))
-        deadline = a.t + self.p["split_cap_s"]
-        capped = False
-        for p in procs:
-            try:
-                p.popen.wait(timeout=max(0.01, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                capped = True
-                break
-        t_end = time.monotonic()
-        if capped:
-            for p in procs:
-                p.kill(signal.SIGTERM)
-            for p in procs:
-                p.popen.wait()
+        capped, t_end = self.wait_capped(procs, a.t + self.p["split_cap_s"])
         win = self.m.window(a, self.m.sample())
         done = sum(len(f.read_text().split()) for f in logdir.glob("s*"))
         failed = sum(1 for p in procs if p.popen.returncode != 0 and not capped)

@@ -44,10 +44,11 @@ kcfg_strndup(const char *s, size_t n)
 }
 
 /*
- * Why the path p[0..len) (without its trailing '/') of a server URL cannot prefix the API's
- * paths, or NULL when it can: "" or "/" segments of RFC 3986 pchars (percent escapes whole),
- * none empty, "." or "..", which a server would resolve to another path than the one
- * written (client-go cleans them; we refuse rather than guess).
+ * Why the path p[0..len) of a server URL (its trailing '/' removed) cannot prefix the
+ * API's paths, or NULL when it can: empty, or '/'-separated segments of RFC 3986 pchars,
+ * each '%' followed by two hex digits, and no segment empty, "." or "..", which a server
+ * would resolve to another path than the one written (client-go cleans them; we refuse
+ * rather than guess).
  */
 static const char *
 server_path_bad(const char *p, size_t len)

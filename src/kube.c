@@ -43,7 +43,6 @@ struct kube {
 };
 _Static_assert(sizeof(((struct kube *)0)->url) > KCFG_MAX_SERVER, "a server URL fits url");
 
-
 /*
  * Sends the current credentials on both connections: the bearer when it changed, and a
  * new TLS context when there is none yet or the client certificate changed (the kept-alive

@@ -121,3 +121,21 @@ def empty_root(binary, kubeconfig, tmp_path):
     shutil.copy(binary, root / "carrier-lock")
     shutil.copy(kubeconfig, root / "kubeconfig")
     return root
+
+
+def sign_server_cert(pki, name, curve, out=None):
+    """An EC server certificate NAME.crt/NAME.key (in out, default pki) for 127.0.0.1 and
+    localhost, signed by the cluster's CA in pki; returns (crt, key)."""
+    out = pathlib.Path(out or pki)
+    key, crt, ext = (out / f"{name}.{x}" for x in ("key", "crt", "ext"))
+    sh = dict(capture_output=True, text=True, check=True)
+    subprocess.run(["openssl", "ecparam", "-name", curve, "-genkey", "-noout", "-out",
+                    str(key)], **sh)
+    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                   "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    csr = subprocess.run(["openssl", "req", "-new", "-key", str(key), "-subj", "/CN=" + name],
+                         **sh).stdout
+    subprocess.run(["openssl", "x509", "-req", "-CA", str(pathlib.Path(pki) / "ca.crt"),
+                    "-CAkey", str(pathlib.Path(pki) / "ca.key"), "-CAcreateserial", "-days",
+                    "30", "-extfile", str(ext), "-out", str(crt)], input=csr, **sh)
+    return crt, key

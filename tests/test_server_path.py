@@ -19,28 +19,16 @@ import threading
 
 import pytest
 
-from lockutil import BIN, Lock, run, unique_name, wait_for
+from lockutil import BIN, Lock, run, sign_server_cert, unique_name, wait_for
 
 PREFIX = "/k8s/clusters/c-m-4x7kq2"
-
-
-def sh(*cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
 
 
 @pytest.fixture(scope="module")
 def gateway_cert(cluster, tmp_path_factory):
     """A server certificate for 127.0.0.1 by the cluster's CA."""
-    d = tmp_path_factory.mktemp("gateway")
-    pki = cluster.dir / "pki"
-    key, crt, ext = d / "gw.key", d / "gw.crt", d / "gw.ext"
-    sh("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key))
-    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                   "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
-    csr = sh("openssl", "req", "-new", "-key", str(key), "-subj", "/CN=gateway").stdout
-    sh("openssl", "x509", "-req", "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
-       "-CAcreateserial", "-days", "30", "-extfile", str(ext), "-out", str(crt), input=csr)
-    return crt, key
+    return sign_server_cert(cluster.dir / "pki", "gateway", "prime256v1",
+                            tmp_path_factory.mktemp("gateway"))
 
 
 class Gateway:

@@ -28,7 +28,7 @@ import threading
 import pytest
 
 from conftest import cluster_down, cluster_up
-from lockutil import BIN, unique_name
+from lockutil import BIN, sign_server_cert, unique_name
 
 # kube-apiserver refuses to start unless its list has an AES-128-GCM suite (HTTP/2 needs
 # one), so each case pairs the suite under test with AES-128-GCM for the *other*
@@ -52,22 +52,6 @@ OURS = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
         "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ECDSA-CHACHA20-POLY1305"]
 # Go's server also offers ECDHE with AES-CBC-SHA by default; the trimmed client does not.
 RSA_CBC = "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
-
-
-def sh(*cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
-
-
-def sign_server_cert(pki, name, curve):
-    """An EC server certificate NAME.crt/NAME.key for 127.0.0.1 and localhost, by the CA."""
-    key, crt, ext = (pki / f"{name}.{x}" for x in ("key", "crt", "ext"))
-    sh("openssl", "ecparam", "-name", curve, "-genkey", "-noout", "-out", str(key))
-    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                   "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    csr = sh("openssl", "req", "-new", "-key", str(key), "-subj", "/CN=" + name).stdout
-    sh("openssl", "x509", "-req", "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
-       "-CAcreateserial", "-days", "30", "-extfile", str(ext), "-out", str(crt), input=csr)
-    return crt, key
 
 
 @pytest.fixture(scope="module")
