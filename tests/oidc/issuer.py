@@ -37,6 +37,29 @@ def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
+class TLSServer(ThreadingHTTPServer):
+    """HTTPS with each connection's handshake in that connection's own thread. (A listening
+    socket wrapped whole does every handshake inside accept(), in the one serving thread:
+    a slow handshake there holds up every other client, kube-apiserver's JWKS fetches and
+    carrier-lock's alike, and the backlog behind it is five.)"""
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, ctx):
+        self.ctx = ctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        try:
+            tls = self.ctx.wrap_socket(request, server_side=True)
+        except OSError:         # the client gave up, or refused our certificate
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
+
+
 class Issuer:
     def __init__(self, dir):
         self.dir = pathlib.Path(dir)
@@ -71,11 +94,9 @@ class Issuer:
         self.auth_seen = []
         self.basic_ok = True    # False: Basic is refused (401), as by a post-only client
         self.on_discovery = None  # called when carrier-lock fetches discovery (a race)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(self.dir / "server.crt"), str(self.dir / "server.key"))
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = TLSServer(("127.0.0.1", 0), self._handler(), ctx)
         self.port = self.server.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
