@@ -410,12 +410,10 @@ class Bench:
         a = self.m.sample()
         for i in range(c):
             if t.in_process:
-                body = " ".join(shlex.quote(x) for x in t.run_argv(name, f"s{i}",
-                                                                    ["sleep", "0.01"]))
+                body = shlex.join(t.run_argv(name, f"s{i}", ["sleep", "0.01"]))
             else:
-                acq = " ".join(shlex.quote(x) for x in t.acquire_argv(name, f"s{i}"))
-                rel = " ".join(shlex.quote(x) for x in t.release_argv(name, f"s{i}"))
-                body = f"{acq} >/dev/null && sleep 0.01 && {rel}"
+                body = (f"{shlex.join(t.acquire_argv(name, f's{i}'))} >/dev/null && "
+                        f"sleep 0.01 && {shlex.join(t.release_argv(name, f's{i}'))}")
             script = (f"i=0; while [ $i -lt {k} ]; do {body} || exit 1; echo x >> "
                       f"{logdir}/s{i}; i=$((i + 1)); done")
             procs.append(T.Proc(["sh", "-c", script], self.env))

@@ -197,26 +197,45 @@ kube_cm_clear(struct kube_cm *cm)
 }
 
 /*
- * 1 when a 404's body is the API's own answer that the object (or its namespace) does
- * not exist: a Status with reason NotFound. A 404 of anything else (a gateway's "404 page
- * not found" for a wrong path prefix, a web server that is not an API server) must not be
- * read as "the lock is free".
+ * 1 when a 404's Status (kind, reason: its fields, NULL when absent) is the API's own
+ * answer that the object (or its namespace) does not exist. A 404 of anything else (a
+ * gateway's "404 page not found" for a wrong path prefix, a web server that is not an
+ * API server) must not be read as "the lock is free".
  */
 static int
-is_not_found(const struct httpc_reply *r)
+status_not_found(const char *kind, const char *reason)
+{
+	return kind != NULL && reason != NULL && strcmp(kind, "Status") == 0 &&
+	    strcmp(reason, "NotFound") == 0;
+}
+
+/* The body's Status fields (malloc'd, NULL when absent or not JSON). */
+static void
+status_fields(const struct httpc_reply *r, char **kind, char **reason, char **message)
 {
 	struct json	*j;
 	const char	*err;
-	char		*kind, *reason;
-	int		 yes;
 
+	*kind = *reason = NULL;
+	if (message != NULL)
+		*message = NULL;
 	if ((j = json_parse(r->body, r->len, &err)) == NULL)
-		return 0;
-	kind = json_str(j, json_get(j, 0, "kind"));
-	reason = json_str(j, json_get(j, 0, "reason"));
+		return;
+	*kind = json_str(j, json_get(j, 0, "kind"));
+	*reason = json_str(j, json_get(j, 0, "reason"));
+	if (message != NULL)
+		*message = json_str(j, json_get(j, 0, "message"));
 	json_free(j);
-	yes = kind != NULL && reason != NULL && strcmp(kind, "Status") == 0 &&
-	    strcmp(reason, "NotFound") == 0;
+}
+
+static int
+is_not_found(const struct httpc_reply *r)
+{
+	char	*kind, *reason;
+	int	 yes;
+
+	status_fields(r, &kind, &reason, NULL);
+	yes = status_not_found(kind, reason);
 	free(kind);
 	free(reason);
 	return yes;
@@ -229,13 +248,12 @@ is_not_found(const struct httpc_reply *r)
 static void
 report_status(const struct kube *kb, const char *what, const struct httpc_reply *r)
 {
-	struct json	*j;
-	const char	*err;
-	char		*reason = NULL, *message = NULL;
+	char		*kind, *reason, *message;
 	char		 rs[128], ms[KUBE_MSG_MAX];
 	char		 hint[320] = "";
 
-	if (r->status == 404 && !is_not_found(r))
+	status_fields(r, &kind, &reason, &message);
+	if (r->status == 404 && !status_not_found(kind, reason))
 		snprintf(hint, sizeof(hint), " (not the API's answer for a missing object: is "
 		    "the server URL right, path included?)");
 	else if (r->status == 401 && !cred_renewable(kb->cred))
@@ -245,12 +263,6 @@ report_status(const struct kube *kb, const char *what, const struct httpc_reply 
 		snprintf(hint, sizeof(hint), " (the server did not accept the credentials from "
 		    "%s, also when obtained again)", cred_where(kb->cred));
 
-	if ((j = json_parse(r->body, r->len, &err)) != NULL) {
-		reason = json_str(j, json_get(j, 0, "reason"));
-		message = json_str(j, json_get(j, 0, "message"));
-		json_free(j);
-	}
-
 	if (message != NULL) {
 		log_error("%s: %s: %d %s: %s%s", kb->url, what, r->status,
 		    log_sanitize(rs, sizeof(rs), reason ? reason : "", reason ? strlen(reason) : 0),
@@ -259,6 +271,7 @@ report_status(const struct kube *kb, const char *what, const struct httpc_reply 
 		log_error("%s: %s: HTTP %d: %s%s", kb->url, what, r->status,
 		    log_sanitize(ms, sizeof(ms), r->body, r->len > 200 ? 200 : r->len), hint);
 	}
+	free(kind);
 	free(reason);
 	free(message);
 }
