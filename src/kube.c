@@ -39,6 +39,9 @@ struct kube {
 	char		 watch_path[768];	/* the open watch's, up to "&resourceVersion=" */
 	char		 watch_rv[KUBE_RV_MAX + 1];	/* newest version it showed, or "" */
 	int64_t		 watch_until, watch_opened;
+	int		 watch_initial;	/* asked for the current state first, its end not seen */
+	int		 watch_seen;	/* that state showed the ConfigMap */
+	int		 initial_refused;	/* the server refused to send that state */
 	unsigned	 retry_after;
 };
 _Static_assert(sizeof(((struct kube *)0)->url) > KCFG_MAX_SERVER, "a server URL fits url");
@@ -638,6 +641,18 @@ watch_note_rv(struct kube *kb, const char *rv)
 		memmove(kb->watch_rv, rv, strlen(rv) + 1);
 }
 
+/* Whether a bookmark's metadata (meta) marks the end of the state a watch began with. */
+static int
+initial_events_end(const struct json *j, int meta)
+{
+	char	*v = json_str(j, json_get(j, json_get(j, meta, "annotations"),
+		    "k8s.io/initial-events-end"));
+	int	 end = v != NULL && strcmp(v, "true") == 0;
+
+	free(v);
+	return end;
+}
+
 /*
  * Reads one watch event line. ADDED/MODIFIED fill cm from the event's object (the caller
  * clears it); BOOKMARK is KUBE_WATCH_DEADLINE (nothing happened); DELETED, ERROR (usually
@@ -660,15 +675,24 @@ watch_event(struct kube *kb, const char *what, const char *line, size_t len,
 	type = json_str(j, json_get(j, 0, "type"));
 	log_verbose("%s: %s: event %s", kb->url, what, type ? type : "(none)");
 	if (type != NULL && strcmp(type, "BOOKMARK") == 0) {
+		int	meta = json_get(j, json_get(j, 0, "object"), "metadata");
+
 		rc = KUBE_WATCH_DEADLINE;
-		rv = json_str(j, json_get(j, json_get(j, json_get(j, 0, "object"), "metadata"),
-		    "resourceVersion"));
+		rv = json_str(j, json_get(j, meta, "resourceVersion"));
 		watch_note_rv(kb, rv);
 		free(rv);
+		if (kb->watch_initial && initial_events_end(j, meta)) {
+			kb->watch_initial = 0;
+			if (!kb->watch_seen) {
+				log_verbose("%s: %s: the ConfigMap is gone", kb->url, what);
+				rc = KUBE_WATCH_RESTART;	/* deleted: read it again */
+			}
+		}
 	} else if (type != NULL && (strcmp(type, "ADDED") == 0 ||
 	    strcmp(type, "MODIFIED") == 0)) {
 		if (cm_from_json(kb, what, j, json_get(j, 0, "object"), cm) == 0) {
 			rc = KUBE_WATCH_CHANGED;
+			kb->watch_seen = 1;
 			watch_note_rv(kb, cm->rv);
 		} else
 			kube_cm_clear(cm);
@@ -678,34 +702,65 @@ watch_event(struct kube *kb, const char *what, const char *line, size_t len,
 	return rc;
 }
 
+/*
+ * Sends the watch request path on kb->watch; the reply's status and body in r (0 when it
+ * was not sent). -1 on a transport failure or interruption (errno), else 0.
+ */
+static int
+watch_request(struct kube *kb, const char *path, struct httpc_reply *r, enum kube_rc *c)
+{
+	int	attempt;
+
+	for (attempt = 0;; attempt++) {
+		if ((*c = kube_creds(kb, attempt)) != KUBE_OK)
+			return -1;
+		if (httpc_stream_open(kb->watch, path, r) != 0)
+			return -1;
+		if (r->status != 401 || attempt > 0 || !cred_renewable(kb->cred))
+			return 0;
+		log_verbose("%s: %s: 401; obtaining new credentials", kb->url, kb->watch_what);
+		free(r->body);
+		memset(r, 0, sizeof(*r));
+		httpc_stream_close(kb->watch);
+	}
+}
+
 /* Opens the watch of kb->watch_path from version rv (kube_watch_open's results). */
 static enum kube_watch_rc
 watch_start(struct kube *kb, const char *rv)
 {
 	struct httpc_reply	 r = { 0 };
-	char			 path[sizeof(kb->watch_path) + KUBE_RV_MAX + 40];
+	char			 path[sizeof(kb->watch_path) + KUBE_RV_MAX + 96];
 	int64_t			 left_s = clock_left(kb->watch_until) / 1000 + 1;
-	enum kube_rc		 c;
-	int			 attempt;
+	enum kube_rc		 c = KUBE_OK;
 
 	if (left_s > KUBE_WATCH_MAX_S)
 		left_s = KUBE_WATCH_MAX_S;
-	snprintf(path, sizeof(path), "%s%s&timeoutSeconds=%lld", kb->watch_path, rv,
-	    (long long)left_s);
 	/* Until it shows a newer one, the version it starts from is where it is. */
 	if (rv != kb->watch_rv) {
 		kb->watch_rv[0] = '\0';
 		watch_note_rv(kb, rv);
 	}
 	kb->watch_opened = clock_ms();
-	for (attempt = 0;; attempt++) {
-		if ((c = kube_creds(kb, attempt)) != KUBE_OK)
-			return c == KUBE_INTR ? KUBE_WATCH_INTR : KUBE_WATCH_ERR;
-		if (httpc_stream_open(kb->watch, path, &r) != 0)
+	for (;;) {
+		snprintf(path, sizeof(path), "%s%s&timeoutSeconds=%lld%s", kb->watch_path, rv,
+		    (long long)left_s, kb->watch_initial ?
+		    "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan" : "");
+		if (watch_request(kb, path, &r, &c) != 0) {
+			if (c != KUBE_OK)
+				return c == KUBE_INTR ? KUBE_WATCH_INTR : KUBE_WATCH_ERR;
 			return errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
-		if (r.status != 401 || attempt > 0 || !cred_renewable(kb->cred))
+		}
+		if (!kb->watch_initial || (r.status != 400 && r.status != 422))
 			break;
-		log_verbose("%s: %s: 401; obtaining new credentials", kb->url, kb->watch_what);
+		/*
+		 * A server before WatchList (1.27; on by default since 1.32) refuses these
+		 * parameters: watch from the version as before (a 410 then means a read).
+		 */
+		log_verbose("%s: %s: %d to a watch that starts with the current state; "
+		    "watching from version %s instead", kb->url, kb->watch_what, r.status, rv);
+		kb->watch_initial = 0;
+		kb->initial_refused = 1;
 		free(r.body);
 		memset(&r, 0, sizeof(r));
 		httpc_stream_close(kb->watch);
@@ -724,7 +779,7 @@ watch_start(struct kube *kb, const char *rv)
 
 enum kube_watch_rc
 kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *rv,
-    int64_t until)
+    int from_object, int64_t until)
 {
 	snprintf(kb->watch_path, sizeof(kb->watch_path), "/api/v1/namespaces/%s/configmaps?"
 	    "watch=1&fieldSelector=metadata.name%%3D%s&allowWatchBookmarks=true"
@@ -732,6 +787,8 @@ kube_watch_open(struct kube *kb, const char *ns, const char *name, const char *r
 	snprintf(kb->watch_what, sizeof(kb->watch_what),
 	    "watch configmaps/%s in namespace %s", name, ns);
 	kb->watch_until = until;
+	kb->watch_initial = from_object && !kb->initial_refused;
+	kb->watch_seen = 0;
 	return watch_start(kb, rv);
 }
 
@@ -752,6 +809,7 @@ watch_resume(struct kube *kb)
 		return KUBE_WATCH_RESTART;
 	log_verbose("%s: %s: resuming it from version %s", kb->url, kb->watch_what,
 	    kb->watch_rv);
+	kb->watch_initial = 0;
 	return watch_start(kb, kb->watch_rv);
 }
 

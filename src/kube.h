@@ -114,11 +114,15 @@ enum kube_watch_rc {
 
 /*
  * Opens a watch of ns/name from resourceVersion rv on a connection of its own, asking
- * the server to end it by "until" (at most 5 minutes ahead). Returns KUBE_WATCH_CHANGED
- * when the stream is open (read it with kube_watch_next), else why not.
+ * the server to end it by "until" (at most 15 minutes ahead). from_object: rv is the
+ * object's own (a GET's), which the server's watch window may no longer reach (a lock
+ * held for hours on a busy cluster: 410, then a list and a second watch); the watch then
+ * starts with the object as it is now (an ADDED event; none, and the end is a deletion),
+ * where the server can (WatchList, Kubernetes 1.27), else from rv as before. Returns
+ * KUBE_WATCH_CHANGED when the stream is open (read it with kube_watch_next), else why not.
  */
 enum kube_watch_rc kube_watch_open(struct kube *, const char *ns, const char *name,
-		    const char *rv, int64_t until);
+		    const char *rv, int from_object, int64_t until);
 /*
  * Waits for the next change on the open watch, skipping bookmarks. When the credentials
  * are due to be renewed (cred_due) before deadline, the watch ends then, as

@@ -320,7 +320,8 @@ wait_change(const struct lock_ctx *c, const struct kube_cm *cm, struct acquire *
 	if (held && clock_left(expires = lease_note(&a->lease, cm, &r)) == 0)
 		expires = CLOCK_NEVER;
 	opened = clock_ms();
-	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv, deadline);
+	rc = kube_watch_open(c->kb, c->ns, c->name, cm->list_rv ? cm->list_rv : cm->rv,
+	    cm->list_rv == NULL, deadline);
 	while (rc == KUBE_WATCH_CHANGED) {
 		struct kube_cm	ev;
 		int64_t		until = deadline;

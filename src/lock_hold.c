@@ -176,7 +176,7 @@ lock_hold_watch(const struct lock_ctx *c, struct lock_hold *h, int64_t until)
 
 	if (!h->watching) {
 		h->opened = clock_ms();
-		rc = kube_watch_open(c->kb, c->ns, c->name, h->watch_rv, CLOCK_NEVER);
+		rc = kube_watch_open(c->kb, c->ns, c->name, h->watch_rv, 0, CLOCK_NEVER);
 		if (rc == KUBE_WATCH_INTR)
 			return LOCK_INTERRUPTED;
 		if (rc != KUBE_WATCH_CHANGED)

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import cluster_down, cluster_up
-from lockutil import BIN, Lock, run
+from lockutil import BIN, Lock, run, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,41 @@ def test_restart_during_wait_does_not_hammer_the_server(restart_during_wait):
     # About 4.5 s of waiting across the restart: a few reconnects with backoff, not a loop.
     requests = len(REQUEST_LINE.findall(restart_during_wait["err"]))
     assert requests < 30, f"{requests} requests while waiting across a restart"
+
+
+def test_a_waiter_on_a_lock_older_than_the_watch_window_watches_once(own):
+    # A lock held for hours on a busy cluster: its resourceVersion is older than what the
+    # API server's watch cache keeps (here: a restart, after which the cache starts at
+    # the current revision). A watch from the GET's version would be answered 410, then
+    # need a list and a second watch (a second TLS handshake); the waiter asks for the
+    # lock's state first instead, and opens one watch in all.
+    lock = Lock(own)
+    assert lock.do("acquire", pid=61).returncode == 0
+    script(own, "restart-apiserver.sh", timeout=120)
+    waiter = subprocess.Popen([BIN, *lock.args("acquire", "-v", "--max-wait-time", "60s",
+                                               pid=62)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def queued():
+            r = own.kubectl("get", "leases", "-n", lock.namespace, "-o", "name",
+                            "-l", f"carrier-lock.io/lock={lock.name}")
+            return r.returncode == 0 and r.stdout.strip()
+        wait_for(queued, what="the waiter's place in the queue")
+        time.sleep(1.0)  # its watch is open
+        assert lock.do("release", pid=61).returncode == 0
+        _, err = waiter.communicate(timeout=60)
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.wait()
+    assert waiter.returncode == 0, err[-3000:]
+    assert lock.query().get("pid") == "62"
+    watches = re.findall(r"^carrier-lock: GET \S+watch=1\S*: (\d+)", err, re.M)
+    assert watches == ["200"], err
+    assert "event ERROR" not in err, err
+    lists = re.findall(r"^carrier-lock: GET \S+/configmaps\?fieldSelector=", err, re.M)
+    assert lists == [], err
+    assert lock.do("release", pid=62).returncode == 0
 
 
 def test_stopped_during_acquire_and_release_then_started(own):
