@@ -19,6 +19,8 @@ struct tls_ctx {
 	int			 key_type;	/* 0 (no client auth), BR_KEYTYPE_RSA or _EC */
 	br_rsa_private_key	 rsa;		/* points into keybuf */
 	br_ec_private_key	 ec;		/* points into keybuf */
+	unsigned char		 ec_public[BR_EC_KBUF_PUB_MAX_SIZE];	/* as the key file */
+	size_t			 ec_public_len;	/* has it, or 0 */
 	unsigned		 ec_usages;	/* BR_KEYTYPE_SIGN and/or BR_KEYTYPE_KEYX */
 	unsigned		 ec_issuer_key_type;
 	unsigned char		*keybuf;	/* private key bytes; wiped on free */

@@ -7,6 +7,7 @@
 
 #include "x509ext.h"
 
+#define DER_INTEGER		0x02
 #define DER_SEQUENCE		0x30
 #define DER_OID			0x06
 #define DER_BOOLEAN		0x01
@@ -14,6 +15,8 @@
 #define DER_BIT_STRING		0x03
 #define DER_CTX_EXTENSIONS	0xa3	/* tbsCertificate [3] EXPLICIT Extensions */
 #define DER_GN_IPADDRESS	0x87	/* GeneralName [7] IMPLICIT OCTET STRING */
+#define DER_SEC1_PUBLIC		0xa1	/* ECPrivateKey [1] EXPLICIT BIT STRING */
+#define DER_PKCS8_PUBLIC	0x81	/* OneAsymmetricKey [1] IMPLICIT BIT STRING */
 
 /* 2.5.29.17 subjectAltName and 2.5.29.15 keyUsage, DER-encoded OID contents. */
 static const unsigned char oid_san[] = { 0x55, 0x1d, 0x11 };
@@ -174,6 +177,81 @@ x509ext_key_usage(const unsigned char *der, size_t len, unsigned *bits)
 		if (bs.val[1 + i / 8] & (0x80u >> (i % 8)))
 			b |= 1u << i;
 	*bits = b;
+	return 1;
+}
+
+/*
+ * The publicKey of the SEC1 ECPrivateKey whose contents are p[0..end): 1 with *bits set
+ * to the BIT STRING's contents, 0 when it has none, -1 when malformed.
+ */
+static int
+sec1_public(const unsigned char *p, const unsigned char *end, struct der *bits)
+{
+	struct der		 e;
+	const unsigned char	*q;
+
+	/* version INTEGER, privateKey OCTET STRING, [0] parameters, [1] publicKey */
+	if (der_next(&p, end, &e) != 0 || e.tag != DER_INTEGER ||
+	    der_next(&p, end, &e) != 0 || e.tag != DER_OCTET_STRING)
+		return -1;
+	while (p < end) {
+		if (der_next(&p, end, &e) != 0)
+			return -1;
+		if (e.tag != DER_SEC1_PUBLIC)
+			continue;
+		q = e.val;
+		if (der_next(&q, e.val + e.len, bits) != 0 || bits->tag != DER_BIT_STRING ||
+		    q != e.val + e.len)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+x509ext_ec_key_public(const unsigned char *der, size_t len, const unsigned char **point,
+    size_t *point_len)
+{
+	const unsigned char	*p = der, *end = der + len, *q;
+	struct der		 top, e, inner, bits;
+	int			 r;
+
+	if (der_next(&p, end, &top) != 0 || top.tag != DER_SEQUENCE || p != end)
+		return -1;
+	p = top.val;
+	end = top.val + top.len;
+	if (der_next(&p, end, &e) != 0 || e.tag != DER_INTEGER || der_next(&p, end, &e) != 0)
+		return -1;
+	if (e.tag == DER_OCTET_STRING)		/* SEC1: version, privateKey, ... */
+		r = sec1_public(top.val, end, &bits);
+	else if (e.tag == DER_SEQUENCE) {	/* PKCS#8: version, algorithm, privateKey */
+		if (der_next(&p, end, &e) != 0 || e.tag != DER_OCTET_STRING)
+			return -1;
+		q = e.val;
+		if (der_next(&q, e.val + e.len, &inner) != 0 || inner.tag != DER_SEQUENCE ||
+		    q != e.val + e.len)
+			return -1;
+		if ((r = sec1_public(inner.val, inner.val + inner.len, &bits)) != 0)
+			goto found;
+		/* RFC 5958's own publicKey, after the attributes. */
+		while (p < end) {
+			if (der_next(&p, end, &bits) != 0)
+				return -1;
+			if (bits.tag == DER_PKCS8_PUBLIC) {
+				r = 1;
+				break;
+			}
+		}
+	} else
+		return -1;
+found:
+	if (r != 1)
+		return r;
+	/* A whole number of bytes: the unused-bits count is 0. */
+	if (bits.len < 2 || bits.val[0] != 0)
+		return -1;
+	*point = bits.val + 1;
+	*point_len = bits.len - 1;
 	return 1;
 }
 

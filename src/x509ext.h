@@ -1,10 +1,12 @@
 /*
- * x509ext.h: the two X.509 extensions BearSSL's minimal engine does not give us, read by
- * a bounded DER walker over untrusted certificate bytes: subjectAltName iPAddress
- * entries (to check a server reached by IP literal) and keyUsage (for EC client keys).
+ * x509ext.h: what BearSSL's decoders do not give us, read by a bounded DER walker over
+ * untrusted bytes: two X.509 extensions, subjectAltName iPAddress entries (to check a
+ * server reached by IP literal) and keyUsage (for EC client keys); and the public key an
+ * EC private key file carries (to check it against its certificate without a point
+ * multiplication).
  *
- * Only the path Certificate > tbsCertificate > [3] extensions is walked; every length is
- * checked against its enclosing element. Nothing is allocated.
+ * In a certificate only the path Certificate > tbsCertificate > [3] extensions is walked;
+ * every length is checked against its enclosing element. Nothing is allocated.
  */
 #ifndef CL_X509EXT_H
 #define CL_X509EXT_H
@@ -35,6 +37,17 @@ int	x509ext_san_ips(const unsigned char *der, size_t len, struct x509ext_ip *ips
  * certificate has none (*bits untouched), -1 when malformed.
  */
 int	x509ext_key_usage(const unsigned char *der, size_t len, unsigned *bits);
+
+/*
+ * Finds the public key an EC private key carries, in the DER of a SEC1 ECPrivateKey
+ * ("EC PRIVATE KEY": its [1] publicKey) or a PKCS#8 PrivateKeyInfo ("PRIVATE KEY": the
+ * one inside, else RFC 5958's [1] publicKey): 1 with *point (into der) and *point_len
+ * set to the encoded point, 0 when the key carries none, -1 when der is malformed.
+ * Nothing checks that the point belongs to the private key: the caller decides what a
+ * match with it proves.
+ */
+int	x509ext_ec_key_public(const unsigned char *der, size_t len,
+	    const unsigned char **point, size_t *point_len);
 
 /*
  * Formats a 4- or 16-byte address as text (inet_ntop) into buf; returns buf.

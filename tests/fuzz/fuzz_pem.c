@@ -1,7 +1,8 @@
 /*
- * fuzz_pem.c: base64, PEM and the X.509 extension reader over arbitrary bytes.
- * The input is used three ways: as base64 text, as PEM text, and as certificate DER
- * (also the DER of each PEM object found, so the corpus's certificates reach deep).
+ * fuzz_pem.c: base64, PEM and the DER readers of x509ext.c over arbitrary bytes.
+ * The input is used three ways: as base64 text, as PEM text, and as certificate and
+ * private key DER (also the DER of each PEM object found, so the corpus's certificates
+ * and keys reach deep).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,10 +16,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 fuzz_der(const unsigned char *der, size_t len)
 {
-	struct x509ext_ip	ips[4];
-	unsigned		bits;
-	char			text[64];
-	int			n, i;
+	struct x509ext_ip	 ips[4];
+	const unsigned char	*point;
+	size_t			 point_len;
+	unsigned		 bits;
+	char			 text[64];
+	int			 n, i;
 
 	n = x509ext_san_ips(der, len, ips, 4);
 	if (n < -1)
@@ -29,6 +32,10 @@ fuzz_der(const unsigned char *der, size_t len)
 		x509ext_ip_str(ips[i].addr, ips[i].len, text, sizeof(text));
 	}
 	if (x509ext_key_usage(der, len, &bits) < -1)
+		abort();
+	n = x509ext_ec_key_public(der, len, &point, &point_len);
+	if (n < -1 || n > 1 ||
+	    (n == 1 && (point < der || point_len > len || point + point_len > der + len)))
 		abort();
 }
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bearssl.h>
+
 #include "pem.h"
 #include "test.h"
 #include "x509ext.h"
@@ -209,6 +211,81 @@ case_ku(char **f)
 	free(der);
 }
 
+/* The DER of the last object of a PEM fixture (a key after its EC PARAMETERS). */
+static unsigned char *
+fixture_last_der(const char *name, size_t *len)
+{
+	struct pem_obj	*objs;
+	const char	*err;
+	size_t		 flen, errline;
+	char		*buf;
+	unsigned char	*der = NULL;
+	int		 n;
+
+	if ((buf = slurp(name, &flen)) == NULL)
+		return NULL;
+	if ((n = pem_decode(buf, flen, &objs, &err, &errline)) > 0) {
+		der = malloc(objs[n - 1].der_len);
+		memcpy(der, objs[n - 1].der, objs[n - 1].der_len);
+		*len = objs[n - 1].der_len;
+	}
+	pem_free(objs, n);
+	free(buf);
+	return der;
+}
+
+/* ecpub KEY same|differs CERT, or ecpub KEY none|malformed. */
+static void
+case_ecpub(char **f, int nf)
+{
+	br_x509_decoder_context	 dc;
+	br_x509_pkey		*pk;
+	unsigned char		*der, *cert = NULL;
+	const unsigned char	*point = NULL;
+	size_t			 len = 0, clen = 0, plen = 0, i;
+	char			 descr[256];
+	int			 r, ok;
+
+	if ((der = fixture_last_der(f[1], &len)) == NULL) {
+		test_cond(f[1], 0);
+		return;
+	}
+	r = x509ext_ec_key_public(der, len, &point, &plen);
+	snprintf(descr, sizeof(descr), "x509ext_ec_key_public %s: %s%s%s", f[1], f[2],
+	    nf == 4 ? " " : "", nf == 4 ? f[3] : "");
+	if (strcmp(f[2], "none") == 0)
+		ok = r == 0;
+	else if (strcmp(f[2], "malformed") == 0)
+		ok = r == -1;
+	else if (nf == 4 && (cert = fixture_last_der(f[3], &clen)) != NULL) {
+		br_x509_decoder_init(&dc, NULL, NULL);
+		br_x509_decoder_push(&dc, cert, clen);
+		pk = br_x509_decoder_get_pkey(&dc);
+		ok = r == 1 && pk != NULL && pk->key_type == BR_KEYTYPE_EC &&
+		    point >= der && point + plen <= der + len &&
+		    (plen == pk->key.ec.qlen && memcmp(point, pk->key.ec.q, plen) == 0) ==
+		    (strcmp(f[2], "same") == 0);
+	} else
+		ok = 0;
+	test_cond(descr, ok);
+	free(cert);
+
+	/* Every strict prefix of a key is malformed, never read past its end. */
+	ok = 1;
+	for (i = 0; i < len; i++) {
+		unsigned char *cut = malloc(i ? i : 1);
+
+		memcpy(cut, der, i);
+		if (x509ext_ec_key_public(cut, i, &point, &plen) != -1)
+			ok = 0;
+		free(cut);
+	}
+	snprintf(descr, sizeof(descr), "x509ext_ec_key_public %s: every truncation is "
+	    "malformed", f[1]);
+	test_cond(descr, ok);
+	free(der);
+}
+
 static void
 test_cases(void)
 {
@@ -233,12 +310,14 @@ test_cases(void)
 			case_san(fields, nf);
 		else if (strcmp(fields[0], "ku") == 0 && nf == 3)
 			case_ku(fields);
+		else if (strcmp(fields[0], "ecpub") == 0 && (nf == 3 || nf == 4))
+			case_ecpub(fields, nf);
 		else
 			continue;	/* test_tls.c's cases */
 		ncases++;
 	}
 	fclose(f);
-	test_cond("cases.txt has pem, san and ku cases", ncases >= 20);
+	test_cond("cases.txt has pem, san, ku and ecpub cases", ncases >= 25);
 }
 
 static void

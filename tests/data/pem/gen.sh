@@ -70,6 +70,36 @@ keyUsage=critical,dataEncipherment"
 rsa_key other-rsa.pkcs1.key
 ec_key other-ec.sec1.key
 
+# EC keys without the public key SEC1 may carry (matched by computing it), and one
+# whose filed public key is another key's (so the key itself must decide): client-ec's
+# private key in other-ec's SEC1 encoding (both P-256, the same layout).
+openssl ec -in client-ec.sec1.key -no_public -out client-ec.nopub.key 2>/dev/null
+openssl ec -in other-ec.sec1.key -no_public -out other-ec.nopub.key 2>/dev/null
+python3 - <<'PY'
+import base64
+def der(f):
+    return base64.b64decode("".join(l for l in open(f) if not l.startswith("-----")))
+own, other = der("client-ec.sec1.key"), der("other-ec.sec1.key")
+assert own[:7] == other[:7] == bytes.fromhex("30770201010420"), "not SEC1 P-256"
+def pem(name, label, der):
+    body = base64.b64encode(der).decode()
+    with open(name, "w") as f:
+        f.write(f"-----BEGIN {label}-----\n")
+        f.write("".join(body[i:i + 64] + "\n" for i in range(0, len(body), 64)))
+        f.write(f"-----END {label}-----\n")
+def tlv(tag, content):
+    n = len(content)
+    size = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else bytes([0x82, n >> 8, n & 255])
+    return bytes([tag]) + size + content
+pem("client-ec.otherpub.key", "EC PRIVATE KEY", other[:7] + own[7:39] + other[39:])
+# RFC 5958 (PKCS#8 v2): the public key beside the SEC1 key, not inside it.
+point = own[-65:]
+sec1 = tlv(0x30, bytes.fromhex("020101") + tlv(0x04, own[7:39]))
+alg = tlv(0x30, tlv(0x06, bytes.fromhex("2a8648ce3d0201")) + tlv(0x06, bytes.fromhex("2a8648ce3d030107")))
+pem("client-ec.pkcs8v2.key", "PRIVATE KEY", tlv(0x30, bytes.fromhex("020101") + alg +
+    tlv(0x04, sec1) + tlv(0x81, b"\x00" + point)))
+PY
+
 # Encrypted keys, refused.
 openssl rsa -in client-rsa.pkcs1.key -traditional -aes128 -passout pass:test \
     -out encrypted-legacy.key 2>/dev/null
