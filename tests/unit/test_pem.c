@@ -125,9 +125,9 @@ case_pem(char **f, int nf)
 	free(buf);
 }
 
-/* The DER of the first object of a PEM fixture. */
+/* The DER of the first object of a PEM fixture, or (last) of its last one. */
 static unsigned char *
-fixture_der(const char *name, size_t *len)
+fixture_nth_der(const char *name, size_t *len, int last)
 {
 	struct pem_obj	*objs;
 	const char	*err;
@@ -139,14 +139,20 @@ fixture_der(const char *name, size_t *len)
 	if ((buf = slurp(name, &flen)) == NULL)
 		return NULL;
 	if ((n = pem_decode(buf, flen, &objs, &err, &errline)) > 0) {
-		der = malloc(objs[0].der_len);
-		memcpy(der, objs[0].der, objs[0].der_len);
-		*len = objs[0].der_len;
+		int i = last ? n - 1 : 0;
+
+		der = malloc(objs[i].der_len);
+		memcpy(der, objs[i].der, objs[i].der_len);
+		*len = objs[i].der_len;
 	}
 	pem_free(objs, n);
 	free(buf);
 	return der;
 }
+
+#define fixture_der(name, len)		fixture_nth_der(name, len, 0)
+/* A key after its EC PARAMETERS. */
+#define fixture_last_der(name, len)	fixture_nth_der(name, len, 1)
 
 static void
 case_san(char **f, int nf)
@@ -209,29 +215,6 @@ case_ku(char **f)
 	else
 		test_cond(descr, r == 1 && bits == (unsigned)atoi(f[2]));
 	free(der);
-}
-
-/* The DER of the last object of a PEM fixture (a key after its EC PARAMETERS). */
-static unsigned char *
-fixture_last_der(const char *name, size_t *len)
-{
-	struct pem_obj	*objs;
-	const char	*err;
-	size_t		 flen, errline;
-	char		*buf;
-	unsigned char	*der = NULL;
-	int		 n;
-
-	if ((buf = slurp(name, &flen)) == NULL)
-		return NULL;
-	if ((n = pem_decode(buf, flen, &objs, &err, &errline)) > 0) {
-		der = malloc(objs[n - 1].der_len);
-		memcpy(der, objs[n - 1].der, objs[n - 1].der_len);
-		*len = objs[n - 1].der_len;
-	}
-	pem_free(objs, n);
-	free(buf);
-	return der;
 }
 
 /* ecpub KEY same|differs CERT, or ecpub KEY none|malformed. */
