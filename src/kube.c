@@ -725,6 +725,20 @@ watch_request(struct kube *kb, const char *path, struct httpc_reply *r, enum kub
 	}
 }
 
+/*
+ * Whether a watch that asked for the current state first was refused for asking: a
+ * server before WatchList (Kubernetes 1.27; on by default since 1.32) answers 422 (400
+ * from some proxies), one without a watch cache may answer 500 or 501. Not 401, 403,
+ * 404, 429 or 502 to 504: those say nothing of the parameters. Such a server is watched
+ * from the version as before (a 410 then means a read).
+ */
+static int
+refuses_initial_events(int status)
+{
+	return status >= 400 && status <= 501 && status != 401 && status != 403 &&
+	    status != 404 && status != 429;
+}
+
 /* Opens the watch of kb->watch_path from version rv (kube_watch_open's results). */
 static enum kube_watch_rc
 watch_start(struct kube *kb, const char *rv)
@@ -751,12 +765,8 @@ watch_start(struct kube *kb, const char *rv)
 				return c == KUBE_INTR ? KUBE_WATCH_INTR : KUBE_WATCH_ERR;
 			return errno == EINTR ? KUBE_WATCH_INTR : KUBE_WATCH_UNAVAILABLE;
 		}
-		if (!kb->watch_initial || (r.status != 400 && r.status != 422))
+		if (!kb->watch_initial || !refuses_initial_events(r.status))
 			break;
-		/*
-		 * A server before WatchList (1.27; on by default since 1.32) refuses these
-		 * parameters: watch from the version as before (a 410 then means a read).
-		 */
 		log_verbose("%s: %s: %d to a watch that starts with the current state; "
 		    "watching from version %s instead", kb->url, kb->watch_what, r.status, rv);
 		kb->watch_initial = 0;

@@ -8,7 +8,8 @@ restarted API server (one watch instead of a 410, a list and a second watch). He
 the shared cluster through a gateway (tests/gateway.py, real in protocol, forwarding to
 the real kube-apiserver), the two edges of that watch:
 - a server before Kubernetes 1.27 refuses those parameters (422, as 1.19 to 1.26 answer
-  resourceVersionMatch on a watch): the waiter watches from the version as before;
+  resourceVersionMatch on a watch; 400 or 500 from others): the waiter watches from the
+  version as before;
 - the lock deleted between the GET and the watch: the initial state ends without it,
   and the waiter reads again and takes the lock.
 """
@@ -31,15 +32,24 @@ def cert(cluster, tmp_path_factory):
     return make_gateway_cert(cluster, tmp_path_factory.mktemp("gateway"))
 
 
-def refusal():
-    """kube-apiserver 1.19-1.26's answer to resourceVersionMatch on a watch."""
-    body = json.dumps({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: '
-                   'Forbidden: resourceVersionMatch is forbidden for watch',
-        "reason": "Invalid", "code": 422}).encode()
-    return (b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+REFUSALS = {
+    # kube-apiserver 1.19-1.26's answer to resourceVersionMatch on a watch.
+    422: ("Unprocessable Entity", "Invalid", 'ListOptions.meta.k8s.io "" is invalid: '
+          "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch"),
+    400: ("Bad Request", "BadRequest", "sendInitialEvents is forbidden for watch unless the "
+          "WatchList feature gate is enabled"),
+    500: ("Internal Server Error", "InternalError", "sendInitialEvents is not supported "
+          "without the watch cache"),
+}
+
+
+def refusal(code):
+    phrase, reason, message = REFUSALS[code]
+    body = json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                       "status": "Failure", "message": message, "reason": reason,
+                       "code": code}).encode()
+    return (b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (code, phrase.encode(), len(body), body))
 
 
 def queued(lock):
@@ -65,14 +75,15 @@ def finish(p, timeout=40):
     return err
 
 
+@pytest.mark.parametrize("code", sorted(REFUSALS))
 def test_a_server_that_refuses_the_initial_state_is_watched_as_before(cluster, cert,
-                                                                      tmp_path):
+                                                                      tmp_path, code):
     refused = []
 
     def hook(method, target):
         if "watch=1" in target and INITIAL in target:
             refused.append(target)
-            return refusal()
+            return refusal(code)
         return None
 
     gw = Gateway(cluster, *cert, hook=hook)
@@ -92,10 +103,10 @@ def test_a_server_that_refuses_the_initial_state_is_watched_as_before(cluster, c
     assert len(refused) == 1, refused
     watches = [l for l in gw.seen if "watch=1" in l]
     assert INITIAL not in watches[1] and "resourceVersion=" in watches[1], watches
-    assert re.search(r"422 to a watch that starts with the current state; watching from "
-                     r"version \d+ instead", err), err
+    assert re.search(rf"{code} to a watch that starts with the current state; watching "
+                     r"from version \d+ instead", err), err
     # Not an error the user must act on: the server's message is not printed.
-    assert "Forbidden" not in err and "invalid" not in err.lower(), err
+    assert REFUSALS[code][2] not in err, err
     assert lock.do("release", pid=72).returncode == 0
 
 
