@@ -149,7 +149,7 @@ def test_binaries_are_static_stripped_and_for_their_platform(releases, version, 
         assert b.stat().st_size <= AMD64_CEILING, b.stat().st_size
 
 
-# Issue 13's budget, met with every feature: 258,137 bytes (README "Size").
+# Issue 13's budget, met with every feature: 258,169 bytes (README "Size").
 AMD64_CEILING = 64 * 4096		# 262,144 bytes
 AMD64_BUDGET = 256 * 1024
 
